@@ -1,0 +1,361 @@
+"""Credentials that produce IAM tokens, and the process-wide cache of exchanged tokens.
+
+An IAM token is used as is. An OAuth token or a service-account key is exchanged at the IAM
+endpoint, and the VM metadata service hands out tokens; those tokens are cached per credential,
+shared by every client in the process, and renewed shortly before they expire. Concurrent
+callers that find no valid token wait for one exchange instead of each starting their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import (
+    ApiError,
+    ConfigurationError,
+    CredentialsNotFoundError,
+    DeadlineExceededError,
+    InvalidResponseError,
+    ServiceUnavailableError,
+)
+from .retry import Deadline
+from .settings import CREDENTIAL_HELP, CredentialSource, Settings
+from .timestamps import parse_timestamp
+
+IAM_TOKEN_AUDIENCE = "https://iam.api.cloud.yandex.net/iam/v1/tokens"  # noqa: S105
+IAM_TOKENS_PATH = "/iam/v1/tokens"
+METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"  # noqa: S105
+JWT_LIFETIME_SECONDS = 3600
+_KEY_BANNER = "PLEASE DO NOT REMOVE THIS LINE!"
+
+
+class Exchange(Protocol):
+    """Sends one request for a credential and returns the 2xx body, or raises a typed error."""
+
+    def __call__(
+        self, method: str, url: str, *, service: str, json_body: object | None = None
+    ) -> bytes: ...
+
+
+class Credentials(Protocol):
+    """Something that yields an IAM token for a lookup."""
+
+    description: str
+    """Where the credential came from, for error messages (never the secret)."""
+    refreshable: bool
+    """True when a rejected token can be replaced by a fresh exchange."""
+
+    def token(self, exchange: Exchange, deadline: Deadline) -> str:
+        """A valid IAM token."""
+        ...
+
+    def invalidate(self, token: str) -> None:
+        """Forget ``token`` after the service rejected it."""
+        ...
+
+
+@dataclass(frozen=True)
+class _CachedToken:
+    token: str
+    renew_at: float
+
+
+class TokenCache:
+    """Exchanged tokens by credential fingerprint, renewed shortly before they expire."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._tokens: dict[str, _CachedToken] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.exchanges = 0
+        """How many exchanges this cache started (for tests and benchmarks)."""
+
+    def get(self, key: str, deadline: Deadline, fetch: Callable[[], tuple[str, float]]) -> str:
+        """The cached token for ``key``, or the result of one ``fetch`` shared by all waiters.
+
+        ``fetch`` returns the token and its lifetime in seconds.
+        """
+        cached = self._tokens.get(key)
+        if cached is not None and self._clock() < cached.renew_at:
+            return cached.token
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        if not lock.acquire(timeout=max(deadline.remaining(), 0.001)):
+            raise DeadlineExceededError(
+                f"the lookup's deadline of {deadline.seconds:g}s passed waiting for a token",
+                service="iam",
+            )
+        try:
+            cached = self._tokens.get(key)
+            if cached is not None and self._clock() < cached.renew_at:
+                return cached.token
+            self.exchanges += 1
+            token, lifetime = fetch()
+            # Renew early: 10% of the lifetime, at most 5 minutes before expiry.
+            margin = min(300.0, lifetime * 0.1)
+            self._tokens[key] = _CachedToken(token, self._clock() + lifetime - margin)
+            return token
+        finally:
+            lock.release()
+
+    def invalidate(self, key: str, token: str) -> None:
+        """Drop ``token`` if it is still the cached one (another thread may have renewed it)."""
+        with self._guard:
+            cached = self._tokens.get(key)
+            if cached is not None and cached.token == token:
+                del self._tokens[key]
+
+    def clear(self) -> None:
+        """Forget every token."""
+        with self._guard:
+            self._tokens.clear()
+
+
+TOKEN_CACHE = TokenCache()
+"""The process-wide cache every client shares."""
+
+
+class IamToken:
+    """An IAM token sent as is; it cannot be renewed here."""
+
+    refreshable = False
+
+    def __init__(self, token: str, origin: str = "an IAM token") -> None:
+        self._token = token.strip()
+        self.description = f"the IAM token from {origin}"
+
+    def token(self, exchange: Exchange, deadline: Deadline) -> str:
+        """The token itself."""
+        return self._token
+
+    def invalidate(self, token: str) -> None:
+        """Nothing to forget: a static token cannot be renewed."""
+
+    def __repr__(self) -> str:
+        return f"IamToken(<{self.description}>)"
+
+
+class _ExchangedCredentials:
+    """Shared caching for credentials whose tokens come from an exchange."""
+
+    refreshable = True
+    description: str
+
+    def __init__(self, secret_material: str, endpoint: str, cache: TokenCache | None) -> None:
+        digest = hashlib.sha256(f"{endpoint}\0{secret_material}".encode()).hexdigest()
+        self._cache_key = f"{type(self).__name__}:{digest}"
+        self._cache = cache or TOKEN_CACHE
+
+    def token(self, exchange: Exchange, deadline: Deadline) -> str:
+        """A cached token, or a fresh one from a single exchange."""
+        return self._cache.get(self._cache_key, deadline, lambda: self._fetch(exchange))
+
+    def invalidate(self, token: str) -> None:
+        """Forget ``token`` so the next call exchanges again."""
+        self._cache.invalidate(self._cache_key, token)
+
+    def _fetch(self, exchange: Exchange) -> tuple[str, float]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(<{self.description}>)"
+
+
+class _IamTokenResponse(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    iamToken: str
+    expiresAt: str
+
+
+def _iam_token_from(body: bytes) -> tuple[str, float]:
+    try:
+        answer = _IamTokenResponse.model_validate_json(body)
+        expires = parse_timestamp(answer.expiresAt).timestamp()
+    except (ValidationError, ValueError):
+        raise InvalidResponseError(
+            "the IAM endpoint answered without a usable iamToken/expiresAt",
+            service="iam",
+            hint="check yc-websocket:iamEndpoint / YC_IAM_ENDPOINT",
+        ) from None
+    if not answer.iamToken:
+        raise InvalidResponseError("the IAM endpoint answered with an empty token", service="iam")
+    return answer.iamToken, max(1.0, expires - time.time())
+
+
+class OAuthToken(_ExchangedCredentials):
+    """A Yandex Passport OAuth token, exchanged for IAM tokens."""
+
+    def __init__(
+        self,
+        oauth_token: str,
+        iam_endpoint: str,
+        origin: str = "an OAuth token",
+        cache: TokenCache | None = None,
+    ) -> None:
+        self._oauth_token = oauth_token.strip()
+        self._url = iam_endpoint.rstrip("/") + IAM_TOKENS_PATH
+        self.description = f"the OAuth token from {origin}"
+        super().__init__(self._oauth_token, self._url, cache)
+
+    def _fetch(self, exchange: Exchange) -> tuple[str, float]:
+        body = exchange(
+            "POST",
+            self._url,
+            service="iam",
+            json_body={"yandexPassportOauthToken": self._oauth_token},
+        )
+        return _iam_token_from(body)
+
+
+@dataclass(frozen=True, repr=False)
+class _AuthorizedKey:
+    key_id: str
+    service_account_id: str
+    private_key: str
+
+
+def load_authorized_key(path_or_json: str, origin: str) -> _AuthorizedKey:
+    """Read a service-account authorized key from a file path or from the JSON text itself."""
+    text = path_or_json.strip()
+    if not text.startswith("{"):
+        try:
+            text = Path(text).expanduser().read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot read the service-account key file named by {origin}: {exc.strerror}; "
+                "give a readable path or the key's JSON"
+            ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        raise ConfigurationError(
+            f"the service-account key from {origin} is not JSON; create one with "
+            "`yc iam key create --service-account-name NAME -o key.json`"
+        ) from None
+    missing = [
+        name
+        for name in ("id", "service_account_id", "private_key")
+        if not isinstance(data, dict) or not isinstance(data.get(name), str) or not data[name]
+    ]
+    if missing:
+        raise ConfigurationError(
+            f"the service-account key from {origin} lacks {', '.join(missing)}; use the JSON "
+            "that `yc iam key create` writes"
+        )
+    private_key = data["private_key"]
+    if private_key.startswith(_KEY_BANNER):
+        private_key = private_key.split("\n", 1)[1] if "\n" in private_key else ""
+    return _AuthorizedKey(data["id"], data["service_account_id"], private_key)
+
+
+class ServiceAccountKey(_ExchangedCredentials):
+    """A service-account authorized key: a PS256 JWT exchanged for IAM tokens."""
+
+    def __init__(
+        self,
+        key: str,
+        iam_endpoint: str,
+        origin: str = "a service-account key",
+        cache: TokenCache | None = None,
+    ) -> None:
+        self._authorized_key = load_authorized_key(key, origin)
+        self._url = iam_endpoint.rstrip("/") + IAM_TOKENS_PATH
+        self.description = (
+            f"the key {self._authorized_key.key_id} of service account "
+            f"{self._authorized_key.service_account_id} from {origin}"
+        )
+        super().__init__(self._authorized_key.private_key, self._url, cache)
+        self._signing_key = self._load_signing_key(origin)
+
+    def _load_signing_key(self, origin: str) -> object:
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        try:
+            return load_pem_private_key(self._authorized_key.private_key.encode(), password=None)
+        except (ValueError, TypeError):
+            raise ConfigurationError(
+                f"the private_key of the service-account key from {origin} is not a PEM RSA "
+                "key; use the JSON that `yc iam key create` writes"
+            ) from None
+
+    def jwt(self) -> str:
+        """A signed JWT for the IAM token exchange, valid for one hour."""
+        import jwt
+
+        now = int(time.time())
+        return jwt.encode(
+            {
+                "iss": self._authorized_key.service_account_id,
+                "aud": IAM_TOKEN_AUDIENCE,
+                "iat": now,
+                "exp": now + JWT_LIFETIME_SECONDS,
+            },
+            self._signing_key,  # type: ignore[arg-type]
+            algorithm="PS256",
+            headers={"kid": self._authorized_key.key_id},
+        )
+
+    def _fetch(self, exchange: Exchange) -> tuple[str, float]:
+        body = exchange("POST", self._url, service="iam", json_body={"jwt": self.jwt()})
+        return _iam_token_from(body)
+
+
+class _MetadataTokenResponse(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    access_token: str
+    expires_in: int
+
+
+class MetadataCredentials(_ExchangedCredentials):
+    """Tokens of the service account attached to the VM, from its metadata service."""
+
+    def __init__(self, metadata_addr: str, cache: TokenCache | None = None) -> None:
+        self._url = f"http://{metadata_addr}{METADATA_TOKEN_PATH}"
+        self.description = "the VM's service account (metadata service)"
+        super().__init__("", self._url, cache)
+
+    def _fetch(self, exchange: Exchange) -> tuple[str, float]:
+        try:
+            body = exchange("GET", self._url, service="metadata")
+        except (ServiceUnavailableError, ApiError) as exc:
+            if isinstance(exc, ServiceUnavailableError) and exc.http_status is None:
+                raise CredentialsNotFoundError(
+                    f"no credential is configured and no VM metadata service answered; "
+                    f"{CREDENTIAL_HELP}"
+                ) from None
+            if exc.http_status == 404:
+                raise CredentialsNotFoundError(
+                    f"this VM has no service account attached; attach one, or {CREDENTIAL_HELP}"
+                ) from None
+            raise
+        try:
+            answer = _MetadataTokenResponse.model_validate_json(body)
+        except ValidationError:
+            raise InvalidResponseError(
+                "the metadata service answered without access_token/expires_in",
+                service="metadata",
+            ) from None
+        return answer.access_token, float(max(1, answer.expires_in))
+
+
+def credentials_from_source(
+    source: CredentialSource, settings: Settings, cache: TokenCache | None = None
+) -> Credentials:
+    """Build the credentials a resolved source describes."""
+    if source.kind == "iam_token":
+        return IamToken(source.secret, source.origin)
+    if source.kind == "oauth_token":
+        return OAuthToken(source.secret, settings.iam_endpoint, source.origin, cache)
+    if source.kind == "service_account_key":
+        return ServiceAccountKey(source.secret, settings.iam_endpoint, source.origin, cache)
+    return MetadataCredentials(settings.metadata_addr, cache)

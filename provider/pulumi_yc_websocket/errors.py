@@ -1,0 +1,118 @@
+"""Typed errors raised by the lookup core.
+
+Every message is one line that says what failed and what to do; none ever contains a credential.
+"""
+
+from __future__ import annotations
+
+REQUIRED_ROLE = "api-gateway.websocketWriter"
+
+
+class YandexWebSocketError(Exception):
+    """Base class of every error this package raises."""
+
+
+class InvalidConnectionIdError(YandexWebSocketError, ValueError):
+    """The connection id cannot be looked up; raised before any request is sent."""
+
+
+class ConfigurationError(YandexWebSocketError, ValueError):
+    """Settings or credentials are missing, conflicting or unsafe; raised before any request."""
+
+
+class CredentialsNotFoundError(ConfigurationError):
+    """No credential was configured anywhere."""
+
+
+class ConflictingCredentialsError(ConfigurationError):
+    """Two credentials were configured at the same level; the package will not guess."""
+
+
+class InsecureEndpointError(ConfigurationError):
+    """An endpoint URL would leak the bearer token or leave the intended service."""
+
+
+class ApiError(YandexWebSocketError):
+    """A Yandex Cloud service answered with an error, or could not be reached.
+
+    ``message`` is the service's own message from the google.rpc.Status body (or a short excerpt
+    of a proxy's non-JSON answer); ``summary`` and ``hint`` say what failed and what to do.
+    """
+
+    def __init__(
+        self,
+        summary: str,
+        *,
+        message: str = "",
+        http_status: int | None = None,
+        grpc_code: int | None = None,
+        request_id: str | None = None,
+        service: str = "connections",
+        hint: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        self.summary = summary
+        self.message = message
+        self.http_status = http_status
+        self.grpc_code = grpc_code
+        self.request_id = request_id
+        self.service = service
+        self.hint = hint
+        self.retry_after = retry_after
+        """Seconds the service asked to wait before trying again, if it said."""
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        text = self.summary.rstrip(". ")
+        if self.message:
+            text += f": {self.message.rstrip('. ')}"
+        text += "."
+        if self.hint:
+            text += f" {self.hint.rstrip('. ')}."
+        facts = []
+        if self.http_status is not None:
+            facts.append(f"HTTP {self.http_status}")
+        if self.grpc_code is not None:
+            facts.append(f"gRPC code {self.grpc_code}")
+        if self.request_id:
+            facts.append(f"request id {self.request_id}")
+        return f"{text} ({', '.join(facts)})" if facts else text
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only constructor: rebuild from attributes so errors survive pickling.
+        return (_rebuild_api_error, (type(self), dict(self.__dict__)))
+
+
+def _rebuild_api_error(cls: type[ApiError], attributes: dict[str, object]) -> ApiError:
+    error = cls.__new__(cls)
+    error.__dict__.update(attributes)
+    Exception.__init__(error, error._render())
+    return error
+
+
+class ConnectionNotFoundError(ApiError):
+    """The connection does not exist or has closed (HTTP 404, gRPC NOT_FOUND)."""
+
+
+class PermissionDeniedError(ApiError):
+    """The credential lacks a role that allows Connection.Get (HTTP 403)."""
+
+
+class AuthenticationError(ApiError):
+    """The credential was rejected (HTTP 401), or a token exchange was refused."""
+
+
+class ThrottledError(ApiError):
+    """Still rate-limited (HTTP 429) after every retry the deadline allowed."""
+
+
+class ServiceUnavailableError(ApiError):
+    """The service kept failing (5xx or network errors) after every retry the deadline allowed."""
+
+
+class DeadlineExceededError(ServiceUnavailableError):
+    """The lookup's overall deadline passed before a usable answer arrived."""
+
+
+class InvalidResponseError(ApiError):
+    """The service answered with a body that is not a valid, bounded response."""

@@ -1,0 +1,54 @@
+"""The Connection record, parsed from the proto3 JSON that Connection.Get returns."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic.alias_generators import to_camel
+
+from .timestamps import Timestamp, as_timestamp
+
+RFC3339Timestamp = Annotated[
+    Timestamp,
+    BeforeValidator(as_timestamp),
+    PlainSerializer(lambda value: value.rfc3339(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+"""A :class:`Timestamp` that parses RFC 3339 and dumps to JSON with every received digit."""
+
+
+class _ApiModel(BaseModel):
+    # proto3 JSON: camelCase keys, default values may be absent, unknown keys must be ignored.
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        frozen=True,
+        strict=True,
+        arbitrary_types_allowed=True,
+    )
+
+
+class Identity(_ApiModel):
+    """Who opened the connection, as API Gateway saw the caller."""
+
+    source_ip: str = ""
+    """Source IP address of the caller (IPv4 or IPv6); empty when the API omits it."""
+    user_agent: str = ""
+    """User-Agent header of the caller; empty when the API omits it."""
+
+
+class Connection(_ApiModel):
+    """A WebSocket connection to an API Gateway, as Connection.Get returns it."""
+
+    id: str = ""
+    """ID of the connection."""
+    gateway_id: str = ""
+    """ID of the API Gateway the connection belongs to."""
+    identity: Identity = Identity()
+    """The caller that opened the connection."""
+    connected_at: RFC3339Timestamp | None = None
+    """When the connection was established (UTC); ``None`` when the API omits it."""
+    last_active_at: RFC3339Timestamp | None = None
+    """When the connection was last used (UTC); ``None`` when the API omits it."""

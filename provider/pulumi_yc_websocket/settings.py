@@ -1,0 +1,255 @@
+"""Where to send lookups and with which credential, resolved from arguments, config and environment.
+
+Order, first match wins: explicit arguments, then a Pulumi-style config mapping, then the
+environment, then the VM metadata service. Two credentials at the same level is an error.
+
+Config keys (``namespace:key``; the ``namespace:config:key`` form is accepted too):
+
+- ``yandex:token``: IAM token (``t1.`` and two dots) or OAuth token.
+- ``yandex:serviceAccountKeyFile``: path to an authorized-key JSON file, or the JSON itself.
+- ``yandex:endpoint``: API root, e.g. ``api.cloud.yandex.net:443``; service hosts derive from it.
+- ``yc-websocket:connectionsEndpoint``, ``yc-websocket:iamEndpoint``: full base URLs.
+- ``yc-websocket:metadataAddr``: ``host[:port]`` of the metadata service.
+
+Environment: ``YC_IAM_TOKEN``, ``YC_TOKEN``, ``YC_SERVICE_ACCOUNT_KEY_FILE``, ``YC_ENDPOINT``,
+``YC_APIGATEWAY_CONNECTIONS_ENDPOINT``, ``YC_IAM_ENDPOINT``, ``YC_METADATA_ADDR``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit
+
+from .errors import ConfigurationError, ConflictingCredentialsError, InsecureEndpointError
+
+PACKAGE_NAMESPACE = "yc-websocket"
+DEFAULT_API_ENDPOINT = "api.cloud.yandex.net:443"
+DEFAULT_METADATA_ADDR = "169.254.169.254"
+CONNECTIONS_SERVICE_PREFIX = "apigateway-connections"
+IAM_SERVICE_PREFIX = "iam"
+
+CredentialKind = Literal["iam_token", "oauth_token", "service_account_key", "metadata"]
+
+_IAM_TOKEN_SHAPE = re.compile(r"t1\.[^.\s]+\.[^.\s]+")
+
+CREDENTIAL_HELP = (
+    "set YC_IAM_TOKEN (e.g. `export YC_IAM_TOKEN=$(yc iam create-token)`), YC_TOKEN (OAuth) or "
+    "YC_SERVICE_ACCOUNT_KEY_FILE, or Pulumi config yandex:token / yandex:serviceAccountKeyFile "
+    "(`pulumi config set --secret yandex:token ...`), or run on a Yandex Cloud VM with a "
+    "service account attached"
+)
+
+
+@dataclass(frozen=True)
+class CredentialSource:
+    """One configured credential: its kind, where it was found, and its secret (never shown)."""
+
+    kind: CredentialKind
+    origin: str
+    secret: str = field(default="", repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.kind.replace('_', ' ')} from {self.origin}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved endpoints and credential for the lookup client."""
+
+    connections_endpoint: str
+    iam_endpoint: str
+    metadata_addr: str
+    credential: CredentialSource
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        token: str | None = None,
+        service_account_key: str | None = None,
+        api_endpoint: str | None = None,
+        connections_endpoint: str | None = None,
+        iam_endpoint: str | None = None,
+        metadata_addr: str | None = None,
+        config: Mapping[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """Resolve settings; ``environ`` defaults to ``os.environ``, ``config`` to nothing."""
+        env = os.environ if environ is None else environ
+        cfg = _normalize_config(config or {})
+
+        def first(*candidates: str | None) -> str | None:
+            return next((c for c in candidates if c), None)
+
+        api_root = first(api_endpoint, cfg.get("yandex:endpoint"), env.get("YC_ENDPOINT"))
+        api_root = api_root or DEFAULT_API_ENDPOINT
+        connections = first(
+            connections_endpoint,
+            cfg.get(f"{PACKAGE_NAMESPACE}:connectionsEndpoint"),
+            env.get("YC_APIGATEWAY_CONNECTIONS_ENDPOINT"),
+        ) or _service_url(CONNECTIONS_SERVICE_PREFIX, api_root)
+        iam = first(
+            iam_endpoint,
+            cfg.get(f"{PACKAGE_NAMESPACE}:iamEndpoint"),
+            env.get("YC_IAM_ENDPOINT"),
+        ) or _service_url(IAM_SERVICE_PREFIX, api_root)
+        metadata = first(
+            metadata_addr,
+            cfg.get(f"{PACKAGE_NAMESPACE}:metadataAddr"),
+            env.get("YC_METADATA_ADDR"),
+        )
+        return cls(
+            connections_endpoint=validate_endpoint(connections, "connections endpoint"),
+            iam_endpoint=validate_endpoint(iam, "IAM endpoint"),
+            metadata_addr=validate_metadata_addr(metadata or DEFAULT_METADATA_ADDR),
+            credential=_resolve_credential(token, service_account_key, cfg, env),
+        )
+
+
+def _normalize_config(config: Mapping[str, str]) -> dict[str, str]:
+    normalized: dict[str, str] = {}
+    for key, value in config.items():
+        namespace, sep, name = key.partition(":")
+        if name.startswith("config:"):
+            name = name.removeprefix("config:")
+        if sep and value is not None and str(value) != "":
+            normalized[f"{namespace}:{name}"] = str(value)
+    return normalized
+
+
+def _service_url(prefix: str, api_root: str) -> str:
+    root = api_root.strip()
+    if "://" in root:
+        parts = urlsplit(root)
+        if parts.scheme != "https" or parts.path not in ("", "/") or parts.query:
+            raise InsecureEndpointError(
+                f"API endpoint {api_root!r} must be host[:port] or https://host[:port], "
+                "e.g. api.cloud.yandex.net:443"
+            )
+        root = parts.netloc
+    host, _, port = root.rpartition(":") if ":" in root else (root, "", "")
+    if not host or (port and not port.isdigit()):
+        raise ConfigurationError(
+            f"API endpoint {api_root!r} is not host[:port]; use e.g. api.cloud.yandex.net:443"
+        )
+    suffix = "" if port in ("", "443") else f":{port}"
+    return f"https://{prefix}.{host}{suffix}"
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals (127.0.0.0/8, ::1)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_endpoint(url: str, what: str) -> str:
+    """Check a base URL a bearer token will be sent to; return it without a trailing slash."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise InsecureEndpointError(f"{what} {text!r} is not a valid URL: {exc}") from None
+    shown = f"{parts.scheme}://{host}" if host else repr(text)
+    if parts.scheme not in ("https", "http") or not host:
+        raise InsecureEndpointError(
+            f"{what} {shown} must be an https:// URL, e.g. https://{host or 'host.example'}"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise InsecureEndpointError(
+            f"{what} {shown} has credentials in the URL; remove them and configure a token instead"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InsecureEndpointError(
+            f"{what} {shown} must be a base URL without a path, query or fragment"
+        )
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise InsecureEndpointError(
+            f"{what} {shown} uses plain http: a bearer token is only sent over https, "
+            "or over http to a loopback address such as a local emulator"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def validate_metadata_addr(addr: str) -> str:
+    """Check ``host[:port]`` of the metadata service (reached over plain http by design)."""
+    text = addr.strip().removeprefix("http://").rstrip("/")
+    try:
+        parts = urlsplit(f"http://{text}")
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        parts = None
+    if parts is None or not parts.hostname or parts.path or parts.query or parts.username:
+        raise ConfigurationError(
+            f"metadata address {addr!r} must be host[:port], e.g. 169.254.169.254"
+        )
+    return text
+
+
+def looks_like_iam_token(token: str) -> bool:
+    """IAM tokens start with ``t1.`` and have two dots; anything else is taken as OAuth."""
+    return _IAM_TOKEN_SHAPE.fullmatch(token.strip()) is not None
+
+
+def _found(
+    *candidates: tuple[str | None, str, CredentialKind | None],
+) -> list[CredentialSource]:
+    """Credentials set at one level; a kind of ``None`` means "a token, IAM or OAuth by shape"."""
+    found = []
+    for value, origin, kind in candidates:
+        secret = (value or "").strip()
+        if secret:
+            if kind is None:
+                kind = "iam_token" if looks_like_iam_token(secret) else "oauth_token"
+            found.append(CredentialSource(kind, origin, secret))
+    return found
+
+
+def _resolve_credential(
+    token: str | None,
+    service_account_key: str | None,
+    cfg: Mapping[str, str],
+    env: Mapping[str, str],
+) -> CredentialSource:
+    levels = (
+        _found(
+            (token, "the token argument", None),
+            (service_account_key, "the service_account_key argument", "service_account_key"),
+        ),
+        _found(
+            (cfg.get("yandex:token"), "Pulumi config yandex:token", None),
+            (
+                cfg.get("yandex:serviceAccountKeyFile"),
+                "Pulumi config yandex:serviceAccountKeyFile",
+                "service_account_key",
+            ),
+        ),
+        _found(
+            (env.get("YC_IAM_TOKEN"), "YC_IAM_TOKEN", "iam_token"),
+            (env.get("YC_TOKEN"), "YC_TOKEN", None),
+            (
+                env.get("YC_SERVICE_ACCOUNT_KEY_FILE"),
+                "YC_SERVICE_ACCOUNT_KEY_FILE",
+                "service_account_key",
+            ),
+        ),
+    )
+    for found in levels:
+        if len(found) > 1:
+            names = " and ".join(source.origin for source in found)
+            raise ConflictingCredentialsError(
+                f"conflicting credentials: {names} are all set; keep only one of them"
+            )
+        if found:
+            return found[0]
+    return CredentialSource("metadata", "the VM metadata service (no other credential is set)")

@@ -1,0 +1,75 @@
+"""Reading google.rpc.Status error bodies and ``Retry-After`` headers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
+
+_EXCERPT_CHARS = 120
+_RETRY_AFTER = Retry()
+
+
+class _Detail(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    type_url: str = Field("", alias="@type")
+    request_id: str = Field("", alias="requestId")
+
+
+class _RpcStatus(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    code: int = 0
+    message: str = ""
+    details: list[_Detail] = []
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    """What an error answer said: the gRPC code, the message and the request id, where present."""
+
+    grpc_code: int | None
+    message: str
+    request_id: str | None
+
+
+def parse_error_body(body: bytes, headers: Mapping[str, str]) -> ErrorBody:
+    """Read a google.rpc.Status body; fall back to a short excerpt of any other text."""
+    header_request_id = headers.get("x-request-id") or None
+    try:
+        status = _RpcStatus.model_validate_json(body)
+    except ValidationError:
+        return ErrorBody(None, _excerpt(body), header_request_id)
+    request_id = next((d.request_id for d in status.details if d.request_id), None)
+    return ErrorBody(status.code or None, status.message, request_id or header_request_id)
+
+
+def _excerpt(body: bytes) -> str:
+    text = body.decode("utf-8", errors="replace")
+    # Proxies answer with HTML: keep the words, not the markup.
+    words: list[str] = []
+    inside_tag = False
+    for char in text:
+        if char == "<":
+            inside_tag = True
+            words.append(" ")
+        elif char == ">":
+            inside_tag = False
+        elif not inside_tag:
+            words.append(char if char.isprintable() else " ")
+    compact = " ".join("".join(words).split())
+    if len(compact) > _EXCERPT_CHARS:
+        compact = compact[: _EXCERPT_CHARS - 1] + "…"
+    return compact
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date), if valid."""
+    if not value:
+        return None
+    try:
+        return _RETRY_AFTER.parse_retry_after(value.strip())
+    except InvalidHeader:
+        return None
