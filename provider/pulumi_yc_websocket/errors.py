@@ -63,24 +63,26 @@ class ApiError(YandexWebSocketError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        text = self.summary.rstrip(". ")
-        if self.message:
-            text += f": {self.message.rstrip('. ')}"
-        text += "."
+        text = _sentence(self.summary)
         if self.hint:
-            text += f" {self.hint.rstrip('. ')}."
-        facts = []
+            text += " " + _sentence(self.hint)
+        facts = [f"service said: {self.message.rstrip('. ')}"] if self.message else []
         if self.http_status is not None:
             facts.append(f"HTTP {self.http_status}")
         if self.grpc_code is not None:
             facts.append(f"gRPC code {self.grpc_code}")
         if self.request_id:
             facts.append(f"request id {self.request_id}")
-        return f"{text} ({', '.join(facts)})" if facts else text
+        return f"{text} ({'; '.join(facts)})" if facts else text
 
     def __reduce__(self) -> tuple[object, ...]:
         # Keyword-only constructor: rebuild from attributes so errors survive pickling.
         return (_rebuild_api_error, (type(self), dict(self.__dict__)))
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip(".")
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
 
 
 def _rebuild_api_error(cls: type[ApiError], attributes: dict[str, object]) -> ApiError:

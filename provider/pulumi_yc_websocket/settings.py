@@ -33,6 +33,16 @@ DEFAULT_METADATA_ADDR = "169.254.169.254"
 CONNECTIONS_SERVICE_PREFIX = "apigateway-connections"
 IAM_SERVICE_PREFIX = "iam"
 
+CONFIG_KEYS = (
+    "yandex:token",
+    "yandex:serviceAccountKeyFile",
+    "yandex:endpoint",
+    f"{PACKAGE_NAMESPACE}:connectionsEndpoint",
+    f"{PACKAGE_NAMESPACE}:iamEndpoint",
+    f"{PACKAGE_NAMESPACE}:metadataAddr",
+)
+"""The config keys settings read; other keys of a stack's config are ignored."""
+
 CredentialKind = Literal["iam_token", "oauth_token", "service_account_key", "metadata"]
 
 _IAM_TOKEN_SHAPE = re.compile(r"t1\.[^.\s]+\.[^.\s]+")

@@ -1,0 +1,159 @@
+"""The dynamic provider behind ``WebSocketConnection``: a read-only lookup, matched to the engine.
+
+The lookup runs in ``check`` so ``pulumi preview`` shows real values (the engine plans a create
+or update with the checked inputs); ``create``/``update`` return those checked values, ``read``
+looks up again for refresh and ``.get()``, ``delete`` never calls the API. The instance holds no
+state: it is pickled into every resource's state. Configuration and the shared client live in
+the provider process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.runtime import rpc
+
+from .client import validate_connection_id
+from .errors import ConnectionNotFoundError, YandexWebSocketError
+from .model import Connection
+from .settings import CONFIG_KEYS
+from .shared_client import client_for
+
+CONNECTION_ID = "connectionId"
+ALLOW_MISSING = "allowMissing"
+SECRET_FIELDS = "secretFields"  # noqa: S105 - a property name
+FOUND = "found"
+LOOKED_UP_FIELDS = ("gatewayId", "identity", "connectedAt", "lastActiveAt")
+COMPARED_FIELDS = (CONNECTION_ID, ALLOW_MISSING, SECRET_FIELDS, FOUND, *LOOKED_UP_FIELDS)
+
+_config: dict[str, str] = {}
+_config_lock = threading.Lock()
+
+
+def connection_properties(connection: Connection | None) -> dict[str, Any]:
+    """The looked-up properties in the API's camelCase; all ``None`` when not found."""
+    if connection is None:
+        return {FOUND: False, **dict.fromkeys(LOOKED_UP_FIELDS)}
+    data = connection.model_dump(mode="json", by_alias=True)
+    return {FOUND: True, **{name: data[name] for name in LOOKED_UP_FIELDS}}
+
+
+def _plain(value: Any) -> Any:
+    return rpc.unwrap_rpc_secret(value)
+
+
+def _as_secrets(properties: dict[str, Any], secret_fields: Any) -> dict[str, Any]:
+    # The engine keeps a value the provider returns wrapped as a secret encrypted in state,
+    # in the checked inputs as well as in the outputs.
+    names = set(_plain(secret_fields) or ())
+    return {
+        key: rpc.wrap_rpc_secret(value) if key in names and value is not None else value
+        for key, value in properties.items()
+    }
+
+
+class WebSocketConnectionProvider(ResourceProvider):
+    """Looks up one API Gateway WebSocket connection; never changes it."""
+
+    serialize_as_secret_always = False
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Keep the stack's ``yandex:*`` and ``yc-websocket:*`` config for this process."""
+        found = {key: req.config.get(key) for key in CONFIG_KEYS}
+        with _config_lock:
+            _config.clear()
+            _config.update({k: str(_plain(v)) for k, v in found.items() if v not in (None, "")})
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate the id and look the connection up, so preview shows the real values."""
+        allow_missing = bool(_plain(news.get(ALLOW_MISSING)))
+        secret_fields = list(_plain(news.get(SECRET_FIELDS)) or [])
+        inputs: dict[str, Any] = {
+            CONNECTION_ID: news.get(CONNECTION_ID),
+            ALLOW_MISSING: allow_missing,
+            SECRET_FIELDS: secret_fields,
+        }
+        connection_id = _plain(inputs[CONNECTION_ID])
+        if connection_id == rpc.UNKNOWN:
+            return CheckResult(
+                inputs, []
+            )  # Not known in preview: the looked-up fields stay unknown.
+        try:
+            validate_connection_id(connection_id)
+            found = _lookup(connection_id, allow_missing=allow_missing)
+        except YandexWebSocketError as error:
+            return CheckResult(inputs, [CheckFailure(CONNECTION_ID, str(error))])
+        inputs.update(_as_secrets(connection_properties(found), secret_fields))
+        return CheckResult(inputs, [])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """A new id replaces; changed data updates in place; ``__provider`` is never compared."""
+        changed = [
+            name
+            for name in COMPARED_FIELDS
+            if _plain(news.get(name)) == rpc.UNKNOWN
+            or _plain(olds.get(name)) != _plain(news.get(name))
+        ]
+        replaces = [CONNECTION_ID] if CONNECTION_ID in changed else []
+        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Record the values looked up in ``check``; nothing is created anywhere."""
+        return CreateResult(str(_plain(props[CONNECTION_ID])), _outputs(props))
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Record the values looked up in ``check`` (the default update would drop every output)."""
+        return UpdateResult(_outputs(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Look up again: ``pulumi refresh`` (closed and not allowed missing: leaves the state)
+        and ``WebSocketConnection.get`` (missing: an error)."""
+        is_refresh = FOUND in props
+        allow_missing = bool(_plain(props.get(ALLOW_MISSING)))
+        try:
+            found = _lookup(id_, allow_missing=allow_missing or is_refresh)
+        except YandexWebSocketError as error:
+            raise LookupFailed(f"lookup of connection {id_!r} failed: {error}") from None
+        if found is None and is_refresh and not allow_missing:
+            return ReadResult("", {})
+        base = {
+            CONNECTION_ID: id_,
+            ALLOW_MISSING: allow_missing,
+            SECRET_FIELDS: list(_plain(props.get(SECRET_FIELDS)) or []),
+        }
+        state = {**base, **_as_secrets(connection_properties(found), base[SECRET_FIELDS])}
+        return ReadResult(id_, state, state)
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """Forget the lookup; the connection itself is never touched."""
+
+
+class LookupFailed(Exception):
+    """A lookup in ``read`` failed; the message is the whole story."""
+
+
+def _outputs(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in props.items() if key in COMPARED_FIELDS}
+
+
+def _lookup(connection_id: str, *, allow_missing: bool) -> Connection | None:
+    with _config_lock:
+        config = dict(_config)
+    try:
+        return client_for(config).get(connection_id)
+    except ConnectionNotFoundError:
+        if allow_missing:
+            return None
+        raise

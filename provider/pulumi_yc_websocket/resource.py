@@ -1,0 +1,138 @@
+"""``WebSocketConnection``: a live API Gateway WebSocket connection as typed Pulumi outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi.dynamic
+
+from .provider import ALLOW_MISSING, CONNECTION_ID, SECRET_FIELDS, WebSocketConnectionProvider
+
+_PROVIDER = WebSocketConnectionProvider()
+
+_PYTHON_NAMES = {
+    "connectionId": "connection_id",
+    "gatewayId": "gateway_id",
+    "connectedAt": "connected_at",
+    "lastActiveAt": "last_active_at",
+    "allowMissing": "allow_missing",
+    "secretFields": "secret_fields",
+    "sourceIp": "source_ip",
+    "userAgent": "user_agent",
+}
+_WIRE_NAMES = {python: wire for wire, python in _PYTHON_NAMES.items()}
+
+
+@pulumi.output_type
+class WebSocketConnectionIdentity(dict[str, Any]):
+    """The caller that opened the connection, as API Gateway saw it."""
+
+    def __init__(self, *, source_ip: str | None = None, user_agent: str | None = None) -> None:
+        pulumi.set(self, "source_ip", source_ip)
+        pulumi.set(self, "user_agent", user_agent)
+
+    @property
+    @pulumi.getter(name="sourceIp")
+    def source_ip(self) -> str:
+        """Source IP address of the caller (IPv4 or IPv6); empty if the API did not say."""
+        return str(pulumi.get(self, "source_ip") or "")
+
+    @property
+    @pulumi.getter(name="userAgent")
+    def user_agent(self) -> str:
+        """User-Agent of the caller; empty if the API did not say."""
+        return str(pulumi.get(self, "user_agent") or "")
+
+
+def _secret_fields(opts: pulumi.ResourceOptions | None, secret_identity: bool) -> list[str]:
+    names = {"identity"} if secret_identity else set()
+    for name in (opts.additional_secret_outputs or []) if opts else []:
+        names.add(_WIRE_NAMES.get(name, name))
+    return sorted(names)
+
+
+class WebSocketConnection(
+    pulumi.dynamic.Resource, module="yc-websocket", name="WebSocketConnection"
+):
+    """A read-only lookup of one API Gateway WebSocket connection (Connection.Get).
+
+    The lookup runs when Pulumi checks the resource, so ``pulumi preview`` already shows the
+    real values; ``pulumi refresh`` looks again; destroying the stack never touches the
+    connection. A connection that has closed is an error, unless ``allow_missing=True``: then
+    ``found`` is ``False`` and the other outputs are ``None``.
+    """
+
+    connection_id: pulumi.Output[str] = pulumi.property("connectionId")
+    """ID of the connection (also the resource's ID)."""
+    found: pulumi.Output[bool] = pulumi.property("found")
+    """Whether the connection exists; ``False`` only with ``allow_missing=True``."""
+    gateway_id: pulumi.Output[str | None] = pulumi.property("gatewayId")
+    """ID of the API Gateway the connection belongs to."""
+    identity: pulumi.Output[WebSocketConnectionIdentity | None] = pulumi.property("identity")
+    """Who opened the connection: source IP and user agent."""
+    connected_at: pulumi.Output[str | None] = pulumi.property("connectedAt")
+    """When the connection was opened: RFC 3339 UTC, every fractional digit the API sent."""
+    last_active_at: pulumi.Output[str | None] = pulumi.property("lastActiveAt")
+    """When the connection was last used: RFC 3339 UTC, every fractional digit the API sent."""
+    allow_missing: pulumi.Output[bool] = pulumi.property("allowMissing")
+    """Whether a closed connection reads as ``found=False`` instead of failing."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        connection_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        allow_missing: bool = False,
+        secret_identity: bool = False,
+    ) -> None:
+        """Look up the connection ``connection_id``.
+
+        :param resource_name: The Pulumi name of this lookup.
+        :param connection_id: The connection's ID (at most 50 characters); may be an Output.
+        :param opts: Resource options; ``additional_secret_outputs`` also encrypts those
+            fields in the state's inputs.
+        :param allow_missing: Read a closed connection as ``found=False`` instead of failing.
+        :param secret_identity: Keep the identity (source IP, user agent) encrypted in state
+            and mark the ``identity`` output secret, for stacks that treat it as personal data.
+        """
+        secret_fields = _secret_fields(opts, secret_identity)
+        if secret_fields:
+            extra = [_PYTHON_NAMES.get(name, name) for name in secret_fields]
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(additional_secret_outputs=extra)
+            )
+        super().__init__(
+            _PROVIDER,
+            resource_name,
+            {
+                CONNECTION_ID: connection_id,
+                ALLOW_MISSING: allow_missing,
+                SECRET_FIELDS: secret_fields,
+                "found": None,
+                "gatewayId": None,
+                "identity": None,
+                "connectedAt": None,
+                "lastActiveAt": None,
+            },
+            opts,
+        )
+
+    @staticmethod
+    def get(
+        resource_name: str,
+        id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> WebSocketConnection:
+        """Read an existing connection by ID; an error if it does not exist."""
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        return WebSocketConnection(resource_name, id, opts)
+
+    def translate_output_property(self, prop: str) -> str:
+        """API name (``gatewayId``) to Python attribute name (``gateway_id``)."""
+        return _PYTHON_NAMES.get(prop, prop)
+
+    def translate_input_property(self, prop: str) -> str:
+        """Python attribute name (``gateway_id``) to API name (``gatewayId``)."""
+        return _WIRE_NAMES.get(prop, prop)
