@@ -1,0 +1,30 @@
+# Two commands for a fresh machine with Python 3.11+: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/.installed  ## Run the demo against the bundled emulator
+	$(BIN)/python examples/demo.py
+
+test: $(BIN)/.installed  ## Run every test
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed  ## ruff and mypy --strict
+	$(BIN)/ruff check provider tests examples bench
+	$(BIN)/ruff format --check provider tests examples bench
+	$(BIN)/mypy --strict provider/pulumi_yc_websocket
+
+bench: $(BIN)/.installed  ## Benchmarks (ratios against baselines measured in the same run)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
