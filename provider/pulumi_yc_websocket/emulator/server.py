@@ -1,0 +1,448 @@
+"""HTTP layer of the emulator: routes, google.rpc.Status errors, faults, request log.
+
+Serves on 127.0.0.1 only:
+
+- ``GET  /apigateways/websocket/v1/connections/{connectionId}`` (Connection.Get)
+- ``POST /iam/v1/tokens`` (IAM token exchange: OAuth token or service-account JWT)
+- ``GET  /computeMetadata/v1/instance/service-accounts/default/token`` (VM metadata)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import logging
+import socket
+import socketserver
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import unquote_to_bytes
+
+from .backend import ApiError, EmulatorBackend, Headers, RecordedRequest, RequestService
+from .faults import Delay, Drop, Fault, NotJson, Oversized, Redirect, Status, Truncated
+
+__all__ = ["CONNECTIONS_PREFIX", "IAM_TOKENS_PATH", "METADATA_TOKEN_PATH", "EmulatorServer"]
+
+log = logging.getLogger(__name__)
+
+CONNECTIONS_PREFIX = "/apigateways/websocket/v1/connections/"
+IAM_TOKENS_PATH = "/iam/v1/tokens"
+METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"  # noqa: S105
+_MAX_BODY = 1 << 20
+_STREAM_CHUNK = 1 << 16
+_BAD_GATEWAY_HTML = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+
+
+@dataclass
+class _Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    stream: Iterator[bytes] | None = None  # replaces body; length given by content_length
+    content_length: int | None = None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], backend: EmulatorBackend) -> None:
+        self.backend = backend
+        self.accepted = 0
+        self._active: set[socket.socket] = set()
+        self._active_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the host's FQDN, which can stall on a slow resolver.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            log.debug("client connection error: %r", exc)
+        else:
+            log.exception("emulator request handler failed")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._active_lock:
+            self.accepted += 1
+            self._active.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._active_lock:
+            self._active.discard(request)
+        super().shutdown_request(request)
+
+    def close_active(self) -> None:
+        # Kept-alive clients would otherwise hold their handler threads after stop().
+        with self._active_lock:
+            active = list(self._active)
+        for sock in active:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Without it every answer on a kept-alive connection waits ~40 ms (Nagle vs delayed ACK).
+    disable_nagle_algorithm = True
+    timeout = 60
+    # Requests too broken to carry a version still get a status line and headers.
+    default_request_version = "HTTP/1.0"
+    server_version = "yc-websocket-emulator"
+    sys_version = ""
+
+    server: _Server
+    _request_id: str = ""
+    _received_at: float = 0.0
+    _logged: bool = False
+
+    # -- dispatch --------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def handle_one_request(self) -> None:
+        self._request_id = str(uuid.uuid4())
+        self._received_at = time.time()
+        self._logged = False
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        # The request line has arrived: that, not the keep-alive wait before it, is receipt.
+        self._received_at = time.time()
+        return super().parse_request()
+
+    def _dispatch(self) -> None:
+        backend = self.server.backend
+        body = self._read_body()
+        if body is None:
+            return
+        raw_path = self.path
+        service = _service_of(raw_path)
+        fault: Fault | None = backend.faults.next(service) if service != "other" else None
+        if isinstance(fault, Delay):
+            time.sleep(fault.seconds)
+            fault = None
+        if fault is None or isinstance(fault, Drop | Truncated):
+            connection_id, response = self._route(service, raw_path, body)
+            if isinstance(fault, Drop):
+                self._record(service, raw_path, connection_id, body, None)
+                if fault.after_headers:
+                    self._send_partial(response)
+                self.close_connection = True
+                return
+            if isinstance(fault, Truncated):
+                response = _Response(200, response.body[: len(response.body) // 2])
+        else:
+            connection_id = None
+            response = _fault_response(fault, self._request_id)
+        self._record(service, raw_path, connection_id, body, response.status)
+        self._send(response)
+
+    def _route(
+        self, service: RequestService, raw_path: str, body: bytes
+    ) -> tuple[str | None, _Response]:
+        backend = self.server.backend
+        path, _, query = raw_path.partition("?")
+        connection_id: str | None = None
+        try:
+            if service == "connections":
+                segment = _connection_segment(raw_path)
+                if segment is None:
+                    raise ApiError(5, "Not Found")
+                connection_id = _decode_segment(segment)
+                _require_method(self.command, "GET")
+                result = backend.api_get_connection(
+                    connection_id, self.headers.get("Authorization")
+                )
+                return connection_id, _json_response(200, result)
+            if service == "iam" and path == IAM_TOKENS_PATH and not query:
+                _require_method(self.command, "POST")
+                return None, _json_response(200, backend.api_create_iam_token(body))
+            if service == "metadata" and path == METADATA_TOKEN_PATH:
+                _require_method(self.command, "GET")
+                result = backend.api_metadata_token(self.headers.get("Metadata-Flavor"))
+                return None, _json_response(200, result)
+            raise ApiError(5, "Not Found")
+        except ApiError as exc:
+            if service == "metadata":
+                # The metadata server is no gRPC service: it answers in plain text.
+                text = (exc.message + "\n").encode()
+                return None, _Response(exc.http_status, text, "text/plain; charset=utf-8")
+            return connection_id, _error_response(exc, self._request_id)
+
+    # -- I/O ---------------------------------------------------------------------------------
+
+    def _read_body(self) -> bytes | None:
+        if self.headers.get("Transfer-Encoding"):
+            self._fail_early(411, 3, "Send a Content-Length, not Transfer-Encoding")
+            return None
+        length_header = self.headers.get("Content-Length") or "0"
+        try:
+            length = int(length_header)
+        except ValueError:
+            length = -1
+        if length < 0 or length > _MAX_BODY:
+            self._fail_early(413 if length > 0 else 400, 3, "Bad or too large Content-Length")
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _fail_early(self, http_status: int, code: int, message: str) -> None:
+        response = _error_response(ApiError(code, message, http_status), self._request_id)
+        self._record(_service_of(self.path), self.path, None, b"", http_status)
+        self.close_connection = True
+        self._send(response)
+
+    def _record(
+        self,
+        service: RequestService,
+        raw_path: str,
+        connection_id: str | None,
+        body: bytes,
+        status: int | None,
+    ) -> None:
+        # Recorded before answering, so a client that has its answer also sees the log entry.
+        self._logged = True
+        self.server.backend.record(
+            RecordedRequest(
+                service=service,
+                method=self.command,
+                raw_path=raw_path,
+                connection_id=connection_id,
+                headers=Headers(self.headers.items()),
+                body=body,
+                status=status,
+                received_at=self._received_at,
+                request_id=self._request_id,
+            )
+        )
+
+    def _write_head(self, response: _Response, content_length: int) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(content_length))
+        self.send_header("x-request-id", self._request_id)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+
+    def _send(self, response: _Response) -> None:
+        try:
+            if response.stream is not None:
+                self._write_head(response, response.content_length or 0)
+                for chunk in response.stream:
+                    self.wfile.write(chunk)
+            else:
+                self._write_head(response, len(response.body))
+                self.wfile.write(response.body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _send_partial(self, response: _Response) -> None:
+        try:
+            self._write_head(response, len(response.body))
+            self.wfile.write(response.body[: len(response.body) // 2])
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    # -- http.server hooks -----------------------------------------------------------------
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed requests rejected by http.server also get a google.rpc.Status body."""
+        grpc_code = {400: 3, 404: 5, 408: 4, 414: 3, 431: 3, 501: 12, 505: 3}.get(code, 2)
+        error = ApiError(grpc_code, message or "Bad request", code)
+        response = _error_response(error, self._request_id)
+        path = getattr(self, "path", "")
+        if not self._logged and getattr(self, "command", None):
+            self._record(_service_of(path), path, None, b"", code)
+        self.close_connection = True
+        try:
+            self._write_head(response, len(response.body))
+            if getattr(self, "command", "") != "HEAD" and code not in (204, 304):
+                self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Only method, path and status: never headers, which carry credentials.
+        log.debug("%s %s -> %s", self.command, getattr(self, "path", ""), code)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug(format, *args)
+
+
+def _connection_segment(raw_path: str) -> str | None:
+    """The raw id segment when the path is exactly the Connection.Get route, else None."""
+    if not raw_path.startswith(CONNECTIONS_PREFIX) or "?" in raw_path:
+        return None
+    segment = raw_path.removeprefix(CONNECTIONS_PREFIX)
+    # A proxy in front of the service would resolve dot segments out of the path.
+    if segment in ("", ".", "..") or "/" in segment or "#" in segment:
+        return None
+    return segment
+
+
+def _decode_segment(segment: str) -> str:
+    # http.server decodes the request line as Latin-1: undo it to get the bytes sent.
+    raw = unquote_to_bytes(segment.encode("latin-1"))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(3, "connection_id is not valid UTF-8 after percent-decoding") from None
+
+
+def _require_method(method: str, allowed: str) -> None:
+    if method != allowed:
+        raise ApiError(12, "Method Not Allowed", 405)
+
+
+def _service_of(raw_path: str) -> RequestService:
+    if raw_path.startswith("/apigateways"):
+        return "connections"
+    if raw_path.startswith("/iam/"):
+        return "iam"
+    if raw_path.startswith("/computeMetadata/"):
+        return "metadata"
+    return "other"
+
+
+def _json_response(status: int, payload: Any) -> _Response:
+    return _Response(status, json.dumps(payload, ensure_ascii=False).encode())
+
+
+def _status_body(code: int, message: str, request_id: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "message": message,
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.RequestInfo", "requestId": request_id}
+        ],
+    }
+
+
+def _error_response(exc: ApiError, request_id: str) -> _Response:
+    response = _json_response(exc.http_status, _status_body(exc.grpc_code, exc.message, request_id))
+    if exc.http_status == 405:
+        response.headers["Allow"] = "GET, POST"
+    return response
+
+
+def _fault_response(fault: Status | NotJson | Oversized | Redirect, request_id: str) -> _Response:
+    """Answer replacing the normal one (Delay, Drop and Truncated act on the normal one)."""
+    if isinstance(fault, Status):
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+        body = json.dumps(_status_body(fault.grpc_code, fault.message, request_id)).encode()
+        return _Response(fault.http_status, body, headers=headers)
+    if isinstance(fault, NotJson):
+        return _Response(fault.http_status, _BAD_GATEWAY_HTML, "text/html")
+    if isinstance(fault, Oversized):
+        return _Response(200, stream=_oversized(fault.n_bytes), content_length=fault.n_bytes)
+    if isinstance(fault, Redirect):
+        body = f'<html><body><a href="{fault.location}">Found</a></body></html>'.encode()
+        return _Response(fault.http_status, body, "text/html", {"Location": fault.location})
+    raise TypeError(f"unhandled fault {fault!r}")
+
+
+def _oversized(n_bytes: int) -> Iterator[bytes]:
+    head = b'{"id":"oversized","gatewayId":"d5d00000000000000000","filler":"'
+    tail = b'"}'
+    yield head
+    remaining = n_bytes - len(head) - len(tail)
+    chunk = b"x" * _STREAM_CHUNK
+    while remaining > 0:
+        part = chunk[: min(remaining, _STREAM_CHUNK)]
+        yield part
+        remaining -= len(part)
+    yield tail
+
+
+class EmulatorServer:
+    """The emulator on a real socket: ``start()``/``stop()`` or use as a context manager."""
+
+    def __init__(
+        self, backend: EmulatorBackend | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        if host == "localhost":
+            host = "127.0.0.1"
+        if not (ipaddress.ip_address(host).version == 4 and ipaddress.ip_address(host).is_loopback):
+            raise ValueError(f"the emulator listens on IPv4 loopback only, not {host!r}")
+        self.backend = backend if backend is not None else EmulatorBackend()
+        self._httpd = _Server((host, port), self.backend)
+        self.host = host
+        self.port: int = self._httpd.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:PORT``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def accepted_connections(self) -> int:
+        """TCP connections accepted so far (to check that clients keep connections alive)."""
+        return self._httpd.accepted
+
+    def start(self) -> Self:
+        """Serve in a daemon thread; returns self."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"yc-emulator-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the listening socket and any kept-alive connection."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.close_active()
+        self._httpd.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
