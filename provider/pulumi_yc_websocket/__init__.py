@@ -30,7 +30,7 @@ from .errors import (
 from .model import Connection, Identity
 from .retry import RetryPolicy
 from .settings import Settings
-from .timestamps import Timestamp
+from .timestamps import Timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from .functions import (
@@ -90,5 +90,6 @@ __all__ = [
     "__version__",
     "get_websocket_connection",
     "get_websocket_connection_output",
+    "parse_timestamp",
     "validate_connection_id",
 ]
