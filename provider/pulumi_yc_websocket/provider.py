@@ -23,6 +23,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from .client import validate_connection_id
@@ -52,6 +53,12 @@ def connection_properties(connection: Connection | None) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     return rpc.unwrap_rpc_secret(value)
+
+
+def _is_unknown(value: Any) -> bool:
+    # The server hands unknown inputs to check/diff as ``pulumi.output.Unknown`` objects.
+    value = _plain(value)
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
 
 
 def _as_secrets(properties: dict[str, Any], secret_fields: Any) -> dict[str, Any]:
@@ -86,7 +93,7 @@ class WebSocketConnectionProvider(ResourceProvider):
             SECRET_FIELDS: secret_fields,
         }
         connection_id = _plain(inputs[CONNECTION_ID])
-        if connection_id == rpc.UNKNOWN:
+        if _is_unknown(connection_id):
             return CheckResult(
                 inputs, []
             )  # Not known in preview: the looked-up fields stay unknown.
@@ -103,11 +110,12 @@ class WebSocketConnectionProvider(ResourceProvider):
         changed = [
             name
             for name in COMPARED_FIELDS
-            if _plain(news.get(name)) == rpc.UNKNOWN
-            or _plain(olds.get(name)) != _plain(news.get(name))
+            if _is_unknown(news.get(name)) or _plain(olds.get(name)) != _plain(news.get(name))
         ]
         replaces = [CONNECTION_ID] if CONNECTION_ID in changed else []
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
+        # Create-before-delete (the default): deleting a lookup is a no-op, and delete-before-
+        # replace would force the replacement of every resource that depends on it.
+        return DiffResult(changes=bool(changed), replaces=replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Record the values looked up in ``check``; nothing is created anywhere."""

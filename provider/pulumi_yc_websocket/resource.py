@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from .provider import ALLOW_MISSING, CONNECTION_ID, SECRET_FIELDS, WebSocketConnectionProvider
+from .provider import WebSocketConnectionProvider
 
 _PROVIDER = WebSocketConnectionProvider()
 
@@ -63,19 +63,19 @@ class WebSocketConnection(
     ``found`` is ``False`` and the other outputs are ``None``.
     """
 
-    connection_id: pulumi.Output[str] = pulumi.property("connectionId")
+    connection_id: pulumi.Output[str]
     """ID of the connection (also the resource's ID)."""
-    found: pulumi.Output[bool] = pulumi.property("found")
+    found: pulumi.Output[bool]
     """Whether the connection exists; ``False`` only with ``allow_missing=True``."""
-    gateway_id: pulumi.Output[str | None] = pulumi.property("gatewayId")
+    gateway_id: pulumi.Output[str | None]
     """ID of the API Gateway the connection belongs to."""
-    identity: pulumi.Output[WebSocketConnectionIdentity | None] = pulumi.property("identity")
+    identity: pulumi.Output[WebSocketConnectionIdentity | None]
     """Who opened the connection: source IP and user agent."""
-    connected_at: pulumi.Output[str | None] = pulumi.property("connectedAt")
+    connected_at: pulumi.Output[str | None]
     """When the connection was opened: RFC 3339 UTC, every fractional digit the API sent."""
-    last_active_at: pulumi.Output[str | None] = pulumi.property("lastActiveAt")
+    last_active_at: pulumi.Output[str | None]
     """When the connection was last used: RFC 3339 UTC, every fractional digit the API sent."""
-    allow_missing: pulumi.Output[bool] = pulumi.property("allowMissing")
+    allow_missing: pulumi.Output[bool]
     """Whether a closed connection reads as ``found=False`` instead of failing."""
 
     def __init__(
@@ -107,14 +107,15 @@ class WebSocketConnection(
             _PROVIDER,
             resource_name,
             {
-                CONNECTION_ID: connection_id,
-                ALLOW_MISSING: allow_missing,
-                SECRET_FIELDS: secret_fields,
+                # Python names here; translate_input_property puts the API's names in state.
+                "connection_id": connection_id,
+                "allow_missing": allow_missing,
+                "secret_fields": secret_fields,
                 "found": None,
-                "gatewayId": None,
+                "gateway_id": None,
                 "identity": None,
-                "connectedAt": None,
-                "lastActiveAt": None,
+                "connected_at": None,
+                "last_active_at": None,
             },
             opts,
         )

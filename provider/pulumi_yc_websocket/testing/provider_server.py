@@ -222,8 +222,10 @@ class ProviderServer:
         if self._python_path:
             existing = env.get("PYTHONPATH", "")
             env["PYTHONPATH"] = os.pathsep.join([*self._python_path, *filter(None, [existing])])
+        # The CLI's shim (pulumi-resource-pulumi-python) runs ``python -u -m pulumi.dynamic``:
+        # unbuffered, or the port line would sit in a pipe buffer.
         self._proc = subprocess.Popen(
-            [self._python, "-m", "pulumi.dynamic", self._engine_address],
+            [self._python, "-u", "-m", "pulumi.dynamic", self._engine_address],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
