@@ -25,7 +25,7 @@ pulumi.export("connectedAt", connection.connected_at)
 pulumi.export("lastActiveAt", connection.last_active_at)
 
 # Read the same connection as an existing resource: a missing one fails the deployment.
-existing = WebSocketConnection.get("existing", connection_id)
+existing = WebSocketConnection.get("existing", connection_id, secret_identity=True)
 pulumi.export("viaGet", {"gatewayId": existing.gateway_id, "lastActiveAt": existing.last_active_at})
 
 # The function form: looked up in the program's process, nothing goes into state.

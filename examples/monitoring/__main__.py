@@ -68,17 +68,25 @@ def summary(report: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"gateways": gateways, "closed": closed}
 
 
+def connection_health(connection: WebSocketConnection) -> pulumi.Output[dict[str, Any]]:
+    """Health of one looked-up connection; a closed one is known as closed even in preview."""
+
+    def measure(found: bool) -> Any:
+        if not found:
+            return health(False, None, None, None)
+        return pulumi.Output.all(
+            connection.gateway_id, connection.connected_at, connection.last_active_at
+        ).apply(lambda values: health(True, *values))
+
+    return connection.found.apply(measure)
+
+
 reports: dict[str, pulumi.Output[dict[str, Any]]] = {}
 for connection_id in connection_ids:
     connection = WebSocketConnection(
         f"connection-{connection_id}", connection_id=connection_id, allow_missing=True
     )
-    reports[connection_id] = pulumi.Output.all(
-        connection.found,
-        connection.gateway_id,
-        connection.connected_at,
-        connection.last_active_at,
-    ).apply(lambda values: health(*values))
+    reports[connection_id] = connection_health(connection)
 
 report = pulumi.Output.all(**reports)
 pulumi.export("connections", report)

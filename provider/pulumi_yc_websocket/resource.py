@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 import pulumi.dynamic
 
@@ -25,7 +23,7 @@ _WIRE_NAMES = {python: wire for wire, python in _PYTHON_NAMES.items()}
 
 
 @pulumi.output_type
-class WebSocketConnectionIdentity(dict[str, Any]):
+class WebSocketConnectionIdentity:
     """The caller that opened the connection, as API Gateway saw it."""
 
     def __init__(self, *, source_ip: str | None = None, user_agent: str | None = None) -> None:
@@ -125,10 +123,15 @@ class WebSocketConnection(
         resource_name: str,
         id: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        secret_identity: bool = False,
     ) -> WebSocketConnection:
-        """Read an existing connection by ID; an error if it does not exist."""
+        """Read an existing connection by ID; an error if it does not exist.
+
+        :param secret_identity: As for the constructor: keep the identity encrypted in state.
+        """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
-        return WebSocketConnection(resource_name, id, opts)
+        return WebSocketConnection(resource_name, id, opts, secret_identity=secret_identity)
 
     def translate_output_property(self, prop: str) -> str:
         """API name (``gatewayId``) to Python attribute name (``gateway_id``)."""
