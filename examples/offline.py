@@ -92,4 +92,6 @@ def readable(value: Any) -> Any:
         return {key: readable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [readable(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the engine's numbers are float64; show 2, not 2.0
     return value

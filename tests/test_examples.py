@@ -27,7 +27,7 @@ _spec.loader.exec_module(offline)
 # Demo seed ids (pulumi_yc_websocket/emulator/demo_seed.json).
 MOBILE_IPV4 = "EfKvQ47JSz6mjzNl3h9qBrAM"  # gateway d5dm1..., iPhone, 203.0.113.42, 8.75 min idle
 DESKTOP_IPV6 = "AU4hJeXhnscm39jaerom3J-I"  # gateway d5dm1..., Chrome on Windows, 2001:db8:...
-BOT = "NiLePaCcdvStdLdl3dJ5R6rT"  # gateway d5d9k..., Googlebot, 2a02:6b8:..., 58 min old
+BOT = "NiLePaCcdvStdLdl3dJ5R6rT"  # gateway d5d9k..., Googlebot, 2a02:6b8:..., 58 min old, 9 idle
 NO_USER_AGENT = "MiWH7AWbr9fxEbHBdI_iZCPh"  # gateway d5d9k..., 192.0.2.201
 CLOSED = "QNrys_mcvsLgIdBMyCrxvYf8"
 GATEWAY_A = "d5dm1lba80md4pmj2qke"
@@ -104,7 +104,7 @@ def test_monitoring(provider: ProviderServer, emu: Emulator) -> None:
     assert report[CLOSED] == {"status": "closed", "gatewayId": None}
     assert report[MOBILE_IPV4]["status"] == "healthy"
     assert report[DESKTOP_IPV6]["status"] == "idle-timeout-soon"  # 8.75 of 10 idle minutes
-    assert report[BOT]["status"] == "idle-timeout-soon"  # 9.9 idle minutes, 58 min old
+    assert report[BOT]["status"] == "idle-timeout-soon"  # 9 idle minutes, 58 min old
     assert report[NO_USER_AGENT]["status"] == "healthy"
     assert 520 < report[DESKTOP_IPV6]["idleSeconds"] < 600
     assert 3400 < report[BOT]["ageSeconds"] < 3600
