@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -11,11 +12,20 @@ from urllib.parse import urlsplit
 import requests
 import requests.adapters
 import requests.utils
+import urllib3.exceptions
 
-from .errors import DeadlineExceededError, InvalidResponseError, ServiceUnavailableError
+from .errors import (
+    ConfigurationError,
+    DeadlineExceededError,
+    InvalidResponseError,
+    ServiceUnavailableError,
+)
 from .retry import Deadline
 
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
+_READ_CHUNK_BYTES = 64 * 1024
+_ACCEPT_ENCODING = "gzip, deflate"
+"""The encodings :class:`_Inflater` decodes (requests would also offer br/zstd when installed)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,7 @@ class HttpTransport:
         self._environ = dict(os.environ if environ is None else environ)
         self._session = requests.Session()
         self._session.trust_env = False
+        self._session.headers["Accept-Encoding"] = _ACCEPT_ENCODING
         self._session.verify = (
             self._environ.get("REQUESTS_CA_BUNDLE") or self._environ.get("CURL_CA_BUNDLE") or True
         )
@@ -81,6 +92,8 @@ class HttpTransport:
             )
         read_timeout = min(self.read_timeout, remaining)
         origin = origin_of(url)
+        if any("\0" in value for value in (headers or {}).values()):
+            raise _unsendable_header(service)  # requests would send a NUL as is (RFC 9110 5.5)
         try:
             response = self._session.request(
                 method,
@@ -96,8 +109,15 @@ class HttpTransport:
                 content = self._read_body(response, service=service, deadline=deadline)
             finally:
                 response.close()
-        except requests.exceptions.RequestException as exc:
+        except (requests.exceptions.InvalidHeader, UnicodeEncodeError):
+            # A header value (the token) HTTP cannot carry: a line break or a non-Latin-1
+            # character. Nothing was sent; retrying cannot help. Raised outside the handler so
+            # the original error, which quotes the header value, is not chained to ours.
+            content = None
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise self._network_error(exc, service, origin, deadline, read_timeout) from None
+        if content is None:
+            raise _unsendable_header(service)
         return HttpResponse(response.status_code, response.headers, content)
 
     def close(self) -> None:
@@ -116,30 +136,57 @@ class HttpTransport:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             raise _oversized(service, self.max_body_bytes, response.status_code)
+        raw = response.raw
+        inflater = _Inflater.for_encoding(
+            response.headers.get("Content-Encoding", ""), service, response.status_code
+        )
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(chunk_size=64 * 1024):
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise _oversized(service, self.max_body_bytes, response.status_code)
-            if deadline.expired():
+        while True:
+            remaining = deadline.remaining()
+            if remaining <= 0:
                 raise DeadlineExceededError(
                     f"the lookup's deadline of {deadline.seconds:g}s passed while reading "
                     f"the answer of {service}",
                     service=service,
                 )
+            # One socket read at a time, each bounded by the time left: a body trickled a byte
+            # at a time must not hold the lookup past its deadline. (The connection is None
+            # once the body is read and the connection is back in the pool.) Compressed bodies
+            # are inflated here, not by urllib3, whose read1 keeps reading while a trickled
+            # stream inflates to nothing.
+            connection = raw.connection
+            if connection is not None and connection.sock is not None:
+                connection.sock.settimeout(min(self.read_timeout, remaining))
+            chunk = raw.read1(_READ_CHUNK_BYTES, decode_content=False)
+            if not chunk:
+                return b"".join(chunks)
+            if inflater is not None:
+                try:
+                    chunk = inflater.inflate(chunk, self.max_body_bytes + 1 - size)
+                except zlib.error:
+                    raise InvalidResponseError(
+                        f"the answer of {service} is not valid {inflater.encoding} data",
+                        http_status=response.status_code,
+                        service=service,
+                        hint="check that the endpoint points at the Yandex Cloud API",
+                    ) from None
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise _oversized(service, self.max_body_bytes, response.status_code)
             chunks.append(chunk)
-        return b"".join(chunks)
 
     @staticmethod
     def _network_error(
-        exc: requests.exceptions.RequestException,
+        exc: requests.exceptions.RequestException | urllib3.exceptions.HTTPError,
         service: str,
         origin: str,
         deadline: Deadline,
         read_timeout: float,
     ) -> ServiceUnavailableError:
-        if isinstance(exc, requests.exceptions.Timeout) and deadline.expired():
+        # Errors while reading the body come from urllib3 itself (``raw.read1``).
+        timeout = requests.exceptions.Timeout | urllib3.exceptions.TimeoutError
+        if isinstance(exc, timeout) and deadline.expired():
             return DeadlineExceededError(
                 f"the lookup's deadline of {deadline.seconds:g}s passed waiting for {service} "
                 f"at {origin}",
@@ -148,9 +195,14 @@ class HttpTransport:
             )
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             reason = "connecting timed out"
-        elif isinstance(exc, requests.exceptions.ReadTimeout):
+        elif isinstance(exc, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError):
             reason = f"no answer within {read_timeout:g}s"
-        elif isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.ConnectionError):
+        elif isinstance(
+            exc,
+            requests.exceptions.ChunkedEncodingError
+            | requests.ConnectionError
+            | urllib3.exceptions.ProtocolError,
+        ):
             reason = _connection_reason(exc)
         else:
             reason = type(exc).__name__
@@ -177,6 +229,51 @@ def _connection_reason(exc: Exception) -> str:
         if needle in text:
             return reason
     return "connection failed"
+
+
+class _Inflater:
+    """Inflates a gzip or deflate body one read at a time, never past a size limit."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._raw_deflate_fallback = encoding == "deflate"
+        window = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+        self._decompressor = zlib.decompressobj(window)
+
+    @classmethod
+    def for_encoding(cls, header: str, service: str, status: int) -> _Inflater | None:
+        encoding = header.strip().lower()
+        if encoding in ("", "identity"):
+            return None
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            return cls("deflate" if encoding == "deflate" else "gzip")
+        raise InvalidResponseError(
+            f"the answer of {service} uses the content encoding {header.strip()[:40]!r}, "
+            f"which was not asked for (only {_ACCEPT_ENCODING})",
+            http_status=status,
+            service=service,
+            hint="check that the endpoint points at the Yandex Cloud API",
+        )
+
+    def inflate(self, data: bytes, limit: int) -> bytes:
+        """Up to ``limit`` (> 0) bytes inflated from ``data`` (reaching it means: too large)."""
+        try:
+            output = self._decompressor.decompress(data, limit)
+        except zlib.error:
+            if not self._raw_deflate_fallback:
+                raise
+            # "deflate" is zlib-wrapped by the RFC; some servers send raw deflate.
+            self._decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
+            output = self._decompressor.decompress(data, limit)
+        self._raw_deflate_fallback = False
+        return output
+
+
+def _unsendable_header(service: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"a request header for {service} holds a line break, a NUL or a character HTTP cannot "
+        "carry; check the configured token or key for stray characters"
+    )
 
 
 def _oversized(service: str, limit: int, status: int) -> InvalidResponseError:

@@ -1,0 +1,1 @@
+"""Reliability suites: fault injection, hostile input/responses/settings, credential leaks."""

@@ -1,0 +1,398 @@
+"""Hostile settings: refused before any connection, with a clear message that keeps secrets.
+
+Endpoints with credentials, a path or query, plain http to a non-loopback host, another scheme
+or a malformed port; through the client argument, ``Settings.resolve``, the environment, the
+CLI's ``--endpoint``; and tokens HTTP cannot carry. Nothing may connect anywhere: a spy on
+``socket.socket.connect`` records every attempt during the test.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import pytest
+
+from pulumi_yc_websocket import cli
+from pulumi_yc_websocket.auth import IamToken
+from pulumi_yc_websocket.client import ConnectionsClient
+from pulumi_yc_websocket.errors import (
+    ConfigurationError,
+    InsecureEndpointError,
+)
+from pulumi_yc_websocket.settings import Settings
+
+from .conftest import IAM_TOKEN, Emu
+
+PASSWORD = "pa55-W0rd-LEAK-canary"
+USER = "leaky-user"
+
+
+@pytest.fixture
+def connects(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every address a socket tried to connect to during the test (after setup)."""
+    attempts: list[Any] = []
+    original = socket.socket.connect
+
+    def spy(self: socket.socket, address: Any) -> Any:
+        attempts.append(address)
+        return original(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", spy)
+    return attempts
+
+
+def endpoints(emu_url: str) -> dict[str, tuple[str, type[Exception]]]:
+    """Hostile connection/IAM endpoints and the error each must raise."""
+    loopback = emu_url.removeprefix("http://")
+    host, _, port = loopback.partition(":")
+    return {
+        "userinfo https": (f"https://{USER}:{PASSWORD}@api.example.net", InsecureEndpointError),
+        "userinfo loopback": (f"http://{USER}:{PASSWORD}@{loopback}", InsecureEndpointError),
+        "userinfo password only": (f"https://:{PASSWORD}@api.example.net", InsecureEndpointError),
+        "userinfo malformed port": (
+            f"https://{USER}:{PASSWORD}@api.example.net:44x3",
+            InsecureEndpointError,
+        ),
+        "userinfo no host": (f"https://{USER}:{PASSWORD}@", InsecureEndpointError),
+        "userinfo ftp": (f"ftp://{USER}:{PASSWORD}@api.example.net", InsecureEndpointError),
+        "userinfo with path": (
+            f"https://{USER}:{PASSWORD}@api.example.net/x",
+            InsecureEndpointError,
+        ),
+        "backslash userinfo": (f"https://api.example.net\\@{loopback}", InsecureEndpointError),
+        "path": ("https://api.example.net/apigateways", InsecureEndpointError),
+        "path to loopback": (
+            f"{emu_url}/apigateways/websocket/v1/connections/x",
+            InsecureEndpointError,
+        ),
+        "query": ("https://api.example.net?x=1", InsecureEndpointError),
+        "fragment": ("https://evil.example#@api.example.net", InsecureEndpointError),
+        "http non-loopback name": ("http://api.example.net", InsecureEndpointError),
+        "http private address": ("http://10.0.0.1:8080", InsecureEndpointError),
+        "http metadata address": ("http://169.254.169.254", InsecureEndpointError),
+        "http localhost lookalike": ("http://localhost.evil.example", InsecureEndpointError),
+        "http loopback lookalike": ("http://127.0.0.1.nip.io", InsecureEndpointError),
+        "http integer loopback": ("http://2130706433", InsecureEndpointError),
+        "http short loopback": (f"http://127.1:{port}", InsecureEndpointError),
+        "ftp": ("ftp://api.example.net", InsecureEndpointError),
+        "file": ("file:///etc/passwd", InsecureEndpointError),
+        "ws": ("ws://127.0.0.1:80", InsecureEndpointError),
+        "javascript": ("javascript:alert(1)", InsecureEndpointError),
+        "no scheme": ("api.example.net:443", InsecureEndpointError),
+        "scheme-relative": ("//api.example.net", InsecureEndpointError),
+        "empty host": ("https://", InsecureEndpointError),
+        "port letters": ("https://api.example.net:abc", InsecureEndpointError),
+        "port too large": ("https://api.example.net:99999", InsecureEndpointError),
+        "port negative": ("https://api.example.net:-1", InsecureEndpointError),
+        "port twice": ("https://api.example.net:443:443", InsecureEndpointError),
+        "unclosed IPv6": ("https://[::1", InsecureEndpointError),
+        "loopback port letters": (f"http://{host}:8o8o", InsecureEndpointError),
+    }
+
+
+ENDPOINT_LEAK = (
+    "settings.py: validate_endpoint() quotes the whole URL, password included, when the port "
+    "is malformed ('... is not a valid URL') or the host is empty ('... must be an https:// "
+    "URL'); the other refusals show only scheme://host"
+)
+KNOWN_ENDPOINT_LEAKS = frozenset({"userinfo malformed port", "userinfo no host"})
+"""Cases whose refusal echoes the password today (see ENDPOINT_LEAK); checked strictly below."""
+
+
+def _check_refusal(
+    error: BaseException, expected: type[Exception], *, check_secret: bool = True
+) -> list[str]:
+    problems = []
+    if not isinstance(error, expected):
+        problems.append(f"{type(error).__name__}: {error}")
+    text = f"{error} {error!r}"
+    if check_secret and PASSWORD in text:
+        problems.append(f"the message echoes the password: {error}")
+    if "endpoint" not in str(error).lower() and "url" not in str(error).lower():
+        problems.append(f"the message does not say which setting: {error}")
+    return problems
+
+
+def _report(problems: dict[str, list[str]]) -> None:
+    bad = {name: found for name, found in problems.items() if found}
+    assert not bad, "\n".join(f"{name}: {'; '.join(found)}" for name, found in bad.items())
+
+
+def test_client_endpoint_argument(emu: Emu, connects: list[Any]) -> None:
+    problems: dict[str, list[str]] = {}
+    for name, (url, expected) in endpoints(emu.url).items():
+        try:
+            client = ConnectionsClient(url, IamToken(IAM_TOKEN), environ=emu.env)
+        except Exception as error:
+            problems[name] = _check_refusal(
+                error, expected, check_secret=name not in KNOWN_ENDPOINT_LEAKS
+            )
+        else:
+            client.close()
+            problems[name] = [f"accepted as {client.endpoint!r}"]
+    _report(problems)
+    assert connects == []
+    assert emu.backend.requests() == []
+
+
+@pytest.mark.parametrize("variable", ["YC_APIGATEWAY_CONNECTIONS_ENDPOINT", "YC_IAM_ENDPOINT"])
+def test_environment(emu: Emu, connects: list[Any], variable: str) -> None:
+    problems: dict[str, list[str]] = {}
+    for name, (url, expected) in endpoints(emu.url).items():
+        environ = {**emu.env, "YC_IAM_TOKEN": IAM_TOKEN, variable: url}
+        try:
+            client = ConnectionsClient(environ=environ)
+        except Exception as error:
+            problems[name] = _check_refusal(
+                error, expected, check_secret=name not in KNOWN_ENDPOINT_LEAKS
+            )
+        else:
+            client.close()
+            problems[name] = ["accepted"]
+    _report(problems)
+    assert connects == []
+    assert emu.backend.requests() == []
+
+
+@pytest.mark.parametrize(
+    "key", ["yc-websocket:connectionsEndpoint", "yc-websocket:config:iamEndpoint"]
+)
+def test_pulumi_config(emu: Emu, connects: list[Any], key: str) -> None:
+    problems: dict[str, list[str]] = {}
+    for name, (url, expected) in endpoints(emu.url).items():
+        try:
+            Settings.resolve(config={key: url, "yandex:token": IAM_TOKEN}, environ=emu.env)
+        except Exception as error:
+            problems[name] = _check_refusal(
+                error, expected, check_secret=name not in KNOWN_ENDPOINT_LEAKS
+            )
+        else:
+            problems[name] = ["accepted"]
+    _report(problems)
+    assert connects == []
+
+
+USERINFO_CASES = sorted(name for name in endpoints("http://127.0.0.1:1") if "userinfo" in name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=ENDPOINT_LEAK))
+        if name in KNOWN_ENDPOINT_LEAKS
+        else name
+        for name in USERINFO_CASES
+    ],
+)
+def test_userinfo_password_is_never_echoed(
+    emu: Emu, connects: list[Any], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Client argument, environment and CLI: the refusal never shows the URL's password."""
+    url, _ = endpoints(emu.url)[name]
+    shown: list[str] = []
+    with pytest.raises(ConfigurationError) as caught:
+        ConnectionsClient(url, IamToken(IAM_TOKEN), environ=emu.env)
+    shown += [str(caught.value), repr(caught.value)]
+    with pytest.raises(ConfigurationError) as caught:
+        ConnectionsClient(environ={**emu.env, "YC_IAM_TOKEN": IAM_TOKEN, "YC_IAM_ENDPOINT": url})
+    shown += [str(caught.value), repr(caught.value)]
+    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["get", "--endpoint", url, "abc"], out, err) != cli.EXIT_OK
+    shown += [out.getvalue(), err.getvalue()]
+    assert [text for text in shown if PASSWORD in text] == []
+    assert connects == []
+    assert emu.backend.requests() == []
+
+
+API_ROOT_LEAK = (
+    "settings.py: _service_url() quotes the whole YC_ENDPOINT / yandex:endpoint value in its "
+    "error (f'API endpoint {api_root!r} is not host[:port]'), password included"
+)
+API_ROOTS = {
+    "userinfo": (f"{USER}:{PASSWORD}@api.example.net:443", ""),
+    "userinfo https": (f"https://{USER}:{PASSWORD}@api.example.net", API_ROOT_LEAK),
+    "userinfo malformed port": (f"https://{USER}:{PASSWORD}@api.example.net:x", API_ROOT_LEAK),
+    "userinfo no port": (f"{USER}:{PASSWORD}@api.example.net", API_ROOT_LEAK),
+    "http": ("http://api.example.net", ""),
+    "path": ("https://api.example.net/v1", ""),
+    "query": ("https://api.example.net?x", ""),
+    "port letters": ("api.example.net:abc", ""),
+    "empty host": (":443", ""),
+    "ftp": ("ftp://api.example.net", ""),
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason)) if reason else name
+        for name, (_, reason) in API_ROOTS.items()
+    ],
+)
+def test_api_root(emu: Emu, connects: list[Any], name: str) -> None:
+    """YC_ENDPOINT / yandex:endpoint is host[:port]; the service hosts derive from it."""
+    value, _ = API_ROOTS[name]
+    environ = {"YC_IAM_TOKEN": IAM_TOKEN, "YC_METADATA_ADDR": emu.metadata_addr}
+    for source in (
+        {"environ": {**environ, "YC_ENDPOINT": value}},
+        {"environ": environ, "config": {"yandex:endpoint": value}},
+    ):
+        with pytest.raises(ConfigurationError) as caught:
+            Settings.resolve(**source)  # type: ignore[arg-type]
+        assert PASSWORD not in f"{caught.value} {caught.value!r}"
+        assert "endpoint" in str(caught.value).lower()
+    assert connects == []
+
+
+METADATA_LEAK = (
+    "settings.py: validate_metadata_addr() quotes the whole YC_METADATA_ADDR / "
+    "yc-websocket:metadataAddr value in its error ({addr!r}), password included"
+)
+METADATA_ADDRS = {
+    "userinfo": (f"{USER}:{PASSWORD}@169.254.169.254", METADATA_LEAK),
+    "userinfo with scheme": (f"http://{USER}:{PASSWORD}@169.254.169.254", METADATA_LEAK),
+    "path": ("169.254.169.254/latest", ""),
+    "query": ("169.254.169.254?x=1", ""),
+    "port letters": ("169.254.169.254:abc", ""),
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason)) if reason else name
+        for name, (_, reason) in METADATA_ADDRS.items()
+    ],
+)
+def test_metadata_address(emu: Emu, connects: list[Any], name: str) -> None:
+    value, _ = METADATA_ADDRS[name]
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.resolve(environ={"YC_METADATA_ADDR": value})
+    assert PASSWORD not in f"{caught.value} {caught.value!r}"
+    assert "metadata" in str(caught.value).lower()
+    assert connects == []
+
+
+def test_cli_endpoint_option(
+    emu: Emu, connects: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    problems: dict[str, list[str]] = {}
+    for name, (url, _) in endpoints(emu.url).items():
+        out, err = io.StringIO(), io.StringIO()
+        code = cli.main(["get", "--endpoint", url, "abc"], out, err)
+        found = []
+        # 2 (usage: unsafe endpoint) in the current CLI; 4 (configuration) before that.
+        if code not in (cli.EXIT_USAGE, cli.EXIT_CREDENTIALS):
+            found.append(f"exit code {code}")
+        if name not in KNOWN_ENDPOINT_LEAKS and PASSWORD in out.getvalue() + err.getvalue():
+            found.append("printed the password")
+        if out.getvalue() or not err.getvalue().strip():
+            found.append(f"stdout {out.getvalue()!r}, stderr {err.getvalue()!r}")
+        problems[name] = found
+    _report(problems)
+    assert connects == []
+    assert emu.backend.requests() == []
+
+
+# -- tokens --------------------------------------------------------------------------------
+
+
+HOSTILE_TOKENS = {
+    "CRLF header injection": "t1.abc\r\nX-Injected: 1.def",
+    "LF": "t1.abc\n.def",
+    "NUL": "t1.abc\x00.def",
+    "non-Latin-1": "t1.abc\u20ac.def",
+    "emoji": "t1.\U0001f511.def",
+    "smart quotes": "\u201ct1.abc.def\u201d",
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_TOKENS))
+def test_token_http_cannot_carry(emu: Emu, name: str) -> None:
+    """Refused with a typed, non-retried error; nothing reaches the service; the token stays out."""
+    token = HOSTILE_TOKENS[name]
+    client = emu.track(ConnectionsClient(emu.url, IamToken(token), environ=emu.env, timeout=5))
+    with pytest.raises(ConfigurationError) as caught:
+        client.get("abc")
+    error = caught.value
+    assert client.retries == 0
+    assert emu.backend.requests() == []
+    for text in (str(error), repr(error), repr(error.__cause__), repr(error.__context__)):
+        assert token.strip() not in text
+        assert "abc\r" not in text
+    assert "token" in str(error)
+
+
+def test_token_http_cannot_carry_through_the_cli(emu: Emu, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = HOSTILE_TOKENS["CRLF header injection"]
+    monkeypatch.setenv("YC_IAM_TOKEN", token)
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["get", "--endpoint", emu.url, "abc"], out, err)
+    assert code == cli.EXIT_CREDENTIALS
+    assert "X-Injected" not in err.getvalue()
+    assert emu.backend.requests() == []
+
+
+# -- key files -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "not json", "[]", '{"id": 1}', json.dumps({"id": "a", "service_account_id": "b"})],
+)
+def test_broken_key_file(emu: Emu, tmp_path: Any, content: str) -> None:
+    path = tmp_path / "key.json"
+    path.write_text(content)
+    with pytest.raises(ConfigurationError) as caught:
+        ConnectionsClient(environ={**emu.env, "YC_SERVICE_ACCOUNT_KEY_FILE": str(path)})
+    assert "key" in str(caught.value)
+
+
+_ENDLESS_KEY_FILE = textwrap.dedent(
+    """
+    import resource, sys
+    from pulumi_yc_websocket.errors import ConfigurationError
+    from pulumi_yc_websocket.settings import Settings
+    from pulumi_yc_websocket.auth import credentials_from_source
+    limit = 768 << 20  # address space: the endless read fails here, not the machine
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    print("ready", flush=True)
+    env = {"YC_SERVICE_ACCOUNT_KEY_FILE": "/dev/zero", "YC_METADATA_ADDR": sys.argv[1]}
+    settings = Settings.resolve(environ=env)
+    try:
+        credentials_from_source(settings.credential, settings)
+    except ConfigurationError as error:
+        print("refused:", error)
+    """
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="auth.py: load_authorized_key() reads the whole key file (Path.read_text) with no "
+    "size limit: a key path pointing at /dev/zero, a FIFO or a huge file reads until memory "
+    "runs out (or blocks) instead of a ConfigurationError",
+)
+def test_endless_key_file_is_refused(emu: Emu) -> None:
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    result = subprocess.run(
+        [sys.executable, "-c", _ENDLESS_KEY_FILE, emu.metadata_addr],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if "ready" not in result.stdout:
+        pytest.skip(f"the probe could not start: {result.stderr[-300:]}")
+    assert result.returncode == 0, result.stderr[-500:]
+    assert "refused:" in result.stdout

@@ -1,0 +1,472 @@
+"""Credentials never leak: distinctive secrets are searched for wherever text comes out.
+
+Secrets: an IAM token, an OAuth token, a service-account private key (its base64 lines), the
+JWT signed with it and the IAM tokens the emulator minted (both captured from the emulator's
+request log). Places searched: messages, reprs, tracebacks, pickles and attributes of every
+error; reprs of clients, credentials and settings; every log record at DEBUG (urllib3 and the
+emulator included); CLI stdout/stderr; the serialized provider; and, through the engine
+stand-in, the stack state and the provider process's stderr.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import pickle
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pulumi_yc_websocket import auth, cli
+from pulumi_yc_websocket.client import ConnectionsClient
+from pulumi_yc_websocket.emulator import (
+    Delay,
+    Drop,
+    EmulatorServer,
+    NotJson,
+    Oversized,
+    Redirect,
+    Status,
+    Truncated,
+)
+from pulumi_yc_websocket.errors import ConfigurationError, YandexWebSocketError
+from pulumi_yc_websocket.retry import RetryPolicy
+
+from .conftest import WRITER_ROLE, Emu, clear_process_state, new_emulator
+
+IAM_SECRET = "t1.9euelZqLEAKCANARYiamTokenAAAAAAAA.LEAKCANARYiamSignatureBBBBBBBBBBBBBBBBBB"
+OAUTH_SECRET = "y0_AgAAAAALEAKCANARYoauthTokenCCCCCCCCCCCCCCCCCCCC"
+BROKEN_KEY_MATERIAL = "LEAKCANARYbrokenPrivateKeyMaterialDDDDDDDDDDDD"
+CONNECTION_ID = "leak-connection-0001"
+FAST = RetryPolicy(initial=0.001, maximum=0.005)
+
+
+@dataclass
+class Secrets:
+    """Everything that must never come out, gathered as the test goes."""
+
+    values: set[str] = field(default_factory=set)
+
+    def add(self, value: str) -> None:
+        if value and len(value) >= 16:
+            self.values.add(value)
+
+    def add_private_key(self, pem: str) -> None:
+        for line in pem.splitlines():
+            if line and not line.startswith(("-----", "PLEASE")):
+                self.add(line)
+
+    def add_from_log(self, emu: Emu) -> None:
+        """Tokens and JWTs the client sent (exchanged tokens, signed JWTs, metadata tokens)."""
+        for request in emu.backend.requests():
+            authorization = request.headers.get("authorization") or ""
+            self.add(authorization.removeprefix("Bearer ").strip())
+            if request.service == "iam" and request.body:
+                try:
+                    payload = json.loads(request.body)
+                except ValueError:
+                    continue
+                if isinstance(payload, dict):
+                    jwt = payload.get("jwt")
+                    if isinstance(jwt, str):
+                        self.add(jwt)
+                        self.add(jwt.rsplit(".", 1)[-1])  # the signature alone
+
+
+@dataclass
+class Surfaces:
+    """Text that came out, with where it came from."""
+
+    texts: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, where: str, text: Any) -> None:
+        if isinstance(text, bytes):
+            text = text.decode("latin-1")
+        self.texts.append((where, str(text)))
+
+    def add_error(self, where: str, error: BaseException) -> None:
+        self.add(f"{where}: str", str(error))
+        self.add(f"{where}: repr", repr(error))
+        self.add(f"{where}: traceback", "".join(traceback.format_exception(error)))
+        self.add(f"{where}: attributes", repr(vars(error)))
+        self.add(f"{where}: args", repr(error.args))
+        try:
+            self.add(f"{where}: pickle", pickle.dumps(error))
+        except Exception as exc:  # an unpicklable error is a finding of its own
+            self.add(f"{where}: pickle failed", repr(exc))
+        chained: BaseException | None = error.__cause__ or error.__context__
+        depth = 0
+        while chained is not None and depth < 10:
+            self.add(f"{where}: chained {type(chained).__name__}", repr(chained))
+            chained = chained.__cause__ or chained.__context__
+            depth += 1
+
+    def add_logs(self, records: list[logging.LogRecord]) -> None:
+        formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+        for record in records:
+            self.add(f"log {record.name}", formatter.format(record))
+            self.add(f"log {record.name} args", repr(record.args))
+
+    def leaks(self, secrets: Secrets) -> list[str]:
+        found = []
+        for where, text in self.texts:
+            for secret in secrets.values:
+                if secret in text:
+                    found.append(f"{where} contains {secret[:12]}…")
+        return found
+
+
+@dataclass
+class LeakSetup:
+    emu: Emu
+    key: dict[str, str]
+    key_path: Path
+    secrets: Secrets
+    surfaces: Surfaces
+    elsewhere: EmulatorServer
+
+    def environ(self, kind: str) -> dict[str, str]:
+        env = dict(self.emu.env)
+        if kind == "iam token":
+            env["YC_IAM_TOKEN"] = IAM_SECRET
+        elif kind == "oauth token":
+            env["YC_TOKEN"] = OAUTH_SECRET
+        elif kind == "key file":
+            env["YC_SERVICE_ACCOUNT_KEY_FILE"] = str(self.key_path)
+        elif kind == "key json":
+            env["YC_SERVICE_ACCOUNT_KEY_FILE"] = json.dumps(self.key)
+        return env  # "metadata": no credential at all
+
+
+KINDS = ["iam token", "oauth token", "key file", "key json", "metadata"]
+
+
+@pytest.fixture
+def leak(emu: Emu, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[LeakSetup]:
+    backend = emu.backend
+    backend.add_iam_token(IAM_SECRET, roles=[WRITER_ROLE])
+    backend.add_oauth_token(OAUTH_SECRET, roles=[WRITER_ROLE])
+    backend.set_metadata_roles([WRITER_ROLE])
+    key = backend.create_service_account_key(roles=[WRITER_ROLE])
+    key_path = tmp_path / "authorized_key.json"
+    key_path.write_text(json.dumps(key))
+    backend.add_connection(
+        id=CONNECTION_ID, gateway_id="d5dleak0000000000001", source_ip="192.0.2.7"
+    )
+    secrets = Secrets()
+    for value in (IAM_SECRET, OAUTH_SECRET, BROKEN_KEY_MATERIAL):
+        secrets.add(value)
+    secrets.add_private_key(key["private_key"])
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="urllib3")
+    elsewhere = new_emulator()
+    setup = LeakSetup(emu, key, key_path, secrets, Surfaces(), elsewhere)
+    try:
+        yield setup
+    finally:
+        elsewhere.stop()
+
+
+def finish(setup: LeakSetup, caplog: pytest.LogCaptureFixture) -> None:
+    setup.secrets.add_from_log(setup.emu)
+    setup.surfaces.add_logs(caplog.records)
+    assert len(setup.secrets.values) >= 6
+    assert setup.surfaces.leaks(setup.secrets) == []
+
+
+def connection_faults(setup: LeakSetup) -> list[tuple[str, Callable[[], None]]]:
+    """Faults of the Connection service, each set up before one lookup."""
+    faults = setup.emu.backend.faults
+    other = f"{setup.elsewhere.url}/apigateways/websocket/v1/connections/{CONNECTION_ID}"
+    return [
+        ("401 twice", lambda: faults.push("connections", Status(401, 16, "Unauthorized"), 2)),
+        ("403", lambda: faults.push("connections", Status(403, 7, "Permission denied"))),
+        ("404", lambda: faults.push("connections", Status(404, 5, "Not found"))),
+        ("400", lambda: faults.push("connections", Status(400, 3, "Invalid"))),
+        ("429", lambda: faults.push("connections", Status(429, 8, retry_after="0"), 5)),
+        ("503", lambda: faults.push("connections", Status(503, 14), 5)),
+        ("drop", lambda: faults.push("connections", Drop(after_headers=True), 5)),
+        ("truncated", lambda: faults.push("connections", Truncated())),
+        ("html 200", lambda: faults.push("connections", NotJson(200))),
+        ("oversized", lambda: faults.push("connections", Oversized(1 << 20))),
+        ("redirect", lambda: faults.push("connections", Redirect(other, 307))),
+    ]
+
+
+def iam_faults(setup: LeakSetup) -> list[tuple[str, Callable[[], None]]]:
+    """Faults of the IAM exchange (or metadata), each set up after clearing the token cache."""
+    faults = setup.emu.backend.faults
+    elsewhere = f"{setup.elsewhere.url}/iam/v1/tokens"
+    result = []
+    for service in ("iam", "metadata"):
+        result += [
+            (f"{service} 401", lambda s=service: faults.push(s, Status(401, 16))),
+            (f"{service} 503", lambda s=service: faults.push(s, Status(503, 14), 5)),
+            (f"{service} html", lambda s=service: faults.push(s, NotJson(200))),
+            (f"{service} truncated", lambda s=service: faults.push(s, Truncated())),
+            (f"{service} redirect", lambda s=service: faults.push(s, Redirect(elsewhere, 302))),
+        ]
+    return result
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_client_errors_reprs_and_logs(
+    leak: LeakSetup, caplog: pytest.LogCaptureFixture, kind: str
+) -> None:
+    surfaces = leak.surfaces
+    client = leak.emu.track(ConnectionsClient(environ=leak.environ(kind), timeout=3.0, retry=FAST))
+    for where, text in (
+        ("client", repr(client)),
+        ("client vars", repr(vars(client))),
+        ("credentials", repr(client.credentials)),
+        ("credentials str", str(client.credentials)),
+        ("settings", repr(client.settings)),
+        ("settings str", str(client.settings)),
+        ("credential source", repr(client.settings.credential)),
+        ("credential source str", str(client.settings.credential)),
+        ("description", client.credentials.description),
+    ):
+        surfaces.add(where, text)
+    surfaces.add("found", repr(client.get(CONNECTION_ID)))
+
+    for name, arrange in connection_faults(leak):
+        arrange()
+        try:
+            client.get(CONNECTION_ID)
+        except YandexWebSocketError as error:
+            surfaces.add_error(name, error)
+        leak.emu.backend.faults.clear()
+
+    if kind != "iam token":
+        for name, arrange in iam_faults(leak):
+            auth.TOKEN_CACHE.clear()
+            arrange()
+            try:
+                client.get(CONNECTION_ID)
+            except YandexWebSocketError as error:
+                surfaces.add_error(name, error)
+            leak.emu.backend.faults.clear()
+
+    # A deadline passing mid-exchange or mid-lookup, on a second server over the same backend:
+    # the delayed answer is logged after this test, and must land in this test's backend.
+    auth.TOKEN_CACHE.clear()
+    with EmulatorServer(leak.emu.backend) as slow_server:
+        environ = leak.environ(kind)
+        for name in ("YC_APIGATEWAY_CONNECTIONS_ENDPOINT", "YC_IAM_ENDPOINT"):
+            environ[name] = slow_server.url
+        environ["YC_METADATA_ADDR"] = f"{slow_server.host}:{slow_server.port}"
+        slow = leak.emu.track(ConnectionsClient(environ=environ, timeout=0.3, retry=FAST))
+        for service in ("connections", "iam", "metadata"):
+            leak.emu.backend.faults.push(service, Delay(0.6))  # type: ignore[arg-type]
+        with pytest.raises(YandexWebSocketError) as caught:
+            slow.get(CONNECTION_ID)
+        slow.close()
+    surfaces.add_error("deadline", caught.value)
+    finish(leak, caplog)
+    if kind.startswith("key"):
+        assert any(value.startswith("eyJ") for value in leak.secrets.values), "no JWT captured"
+    if kind != "iam token":
+        assert any(v.startswith("t1.") and v != IAM_SECRET for v in leak.secrets.values)
+
+
+def test_the_search_finds_a_planted_secret(leak: LeakSetup) -> None:
+    """The search itself works: a secret hidden in a chained error's repr is found."""
+    try:
+        try:
+            raise ValueError(f"header {OAUTH_SECRET}")
+        except ValueError:
+            raise YandexWebSocketError("outer") from None
+    except YandexWebSocketError as error:
+        leak.surfaces.add_error("planted", error)
+    assert leak.surfaces.leaks(leak.secrets) == [
+        f"planted: chained ValueError contains {OAUTH_SECRET[:12]}…"
+    ]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cli_output(
+    leak: LeakSetup, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    for name, value in leak.environ(kind).items():
+        monkeypatch.setenv(name, value)
+    runs: list[tuple[str, Callable[[], None] | None, list[str]]] = [
+        ("table", None, []),
+        ("json", None, ["--output", "json"]),
+    ]
+    # The client test goes through every fault; the CLI prints str(error): a sample suffices.
+    sample = {"401 twice", "403", "404", "503", "redirect", "html 200"}
+    sample |= {"iam 401", "iam 503", "iam redirect", "metadata 401", "metadata redirect"}
+    runs += [(n, arrange, []) for n, arrange in connection_faults(leak) if n in sample]
+    if kind != "iam token":
+        runs += [(n, arrange, []) for n, arrange in iam_faults(leak) if n in sample]
+    for name, arrange, extra in runs:
+        clear_process_state()
+        if arrange is not None:
+            arrange()
+        out, err = io.StringIO(), io.StringIO()
+        # A short deadline ends retries of exhausting faults early (the CLI's default backoff).
+        timeout = "5" if arrange is None else "0.4"
+        code = cli.main(["get", CONNECTION_ID, "--timeout", timeout, *extra], out, err)
+        leak.emu.backend.faults.clear()
+        leak.surfaces.add(f"cli {name} stdout (exit {code})", out.getvalue())
+        leak.surfaces.add(f"cli {name} stderr (exit {code})", err.getvalue())
+    finish(leak, caplog)
+
+
+def test_configuration_errors(leak: LeakSetup, caplog: pytest.LogCaptureFixture) -> None:
+    env = leak.emu.env
+    key_json = json.dumps(leak.key)
+    broken_pem = f"-----BEGIN PRIVATE KEY-----\n{BROKEN_KEY_MATERIAL}\n-----END PRIVATE KEY-----\n"
+    broken_key = json.dumps({**leak.key, "private_key": broken_pem})
+    cases: list[tuple[str, dict[str, Any]]] = [
+        ("IAM + OAuth", {"environ": {**env, "YC_IAM_TOKEN": IAM_SECRET, "YC_TOKEN": OAUTH_SECRET}}),
+        (
+            "token + key",
+            {"environ": {**env, "YC_TOKEN": OAUTH_SECRET, "YC_SERVICE_ACCOUNT_KEY_FILE": key_json}},
+        ),
+        (
+            "config token + key",
+            {
+                "environ": env,
+                "config": {"yandex:token": IAM_SECRET, "yandex:serviceAccountKeyFile": key_json},
+            },
+        ),
+        ("broken key", {"environ": {**env, "YC_SERVICE_ACCOUNT_KEY_FILE": broken_key}}),
+        (
+            "key not JSON",
+            {"environ": {**env, "YC_SERVICE_ACCOUNT_KEY_FILE": "{" + BROKEN_KEY_MATERIAL}},
+        ),
+        ("key is the PEM", {"environ": {**env, "YC_SERVICE_ACCOUNT_KEY_FILE": broken_pem}}),
+        (
+            "key lacks fields",
+            {
+                "environ": {
+                    **env,
+                    "YC_SERVICE_ACCOUNT_KEY_FILE": json.dumps({"private_key": broken_pem}),
+                }
+            },
+        ),
+    ]
+    for name, kwargs in cases:
+        with pytest.raises(ConfigurationError) as caught:
+            ConnectionsClient(**kwargs)
+        leak.surfaces.add_error(name, caught.value)
+    assert leak.emu.backend.requests() == []
+    finish(leak, caplog)
+
+
+# -- the provider ----------------------------------------------------------------------------
+
+
+def _decoded_providers(value: Any) -> Iterator[bytes]:
+    """Every serialized ``__provider`` inside a state/property structure, decoded."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "__provider" and isinstance(item, str):
+                yield base64.b64decode(item)
+            else:
+                yield from _decoded_providers(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _decoded_providers(item)
+
+
+def test_serialized_provider_holds_no_credential(
+    leak: LeakSetup, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider is pickled into every resource's state: after configure and lookups too."""
+    provider_module = pytest.importorskip("pulumi_yc_websocket.provider")
+    resource_module = pytest.importorskip("pulumi_yc_websocket.resource")
+    from pulumi.dynamic import ConfigureRequest
+    from pulumi.dynamic.config import Config
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    for name, value in leak.environ("key json").items():
+        monkeypatch.setenv(name, value)
+    provider = provider_module.WebSocketConnectionProvider()
+    config = {
+        "yandex:token": OAUTH_SECRET,
+        "yc-websocket:connectionsEndpoint": leak.emu.url,
+        "yc-websocket:iamEndpoint": leak.emu.url,
+        "other:password": IAM_SECRET,
+    }
+    provider.configure(ConfigureRequest(Config(config, "test")))
+    result = provider.check({}, {"connectionId": CONNECTION_ID})
+    assert result.failures == []
+    leak.surfaces.add("check inputs", repr(result.inputs))
+    missing = provider.check({}, {"connectionId": "not-there"})
+    leak.surfaces.add("check failure", repr(missing.failures))
+    leak.surfaces.add("read", repr(provider.read(CONNECTION_ID, {"connectionId": CONNECTION_ID})))
+    for where, instance in (
+        ("provider", provider),
+        ("resource _PROVIDER", resource_module._PROVIDER),
+    ):
+        serialized = serialize_provider(instance)
+        leak.surfaces.add(f"{where} serialized", serialized)
+        leak.surfaces.add(f"{where} pickle", base64.b64decode(serialized))
+        leak.surfaces.add(f"{where} vars", repr(vars(instance)))
+    finish(leak, caplog)
+
+
+def test_engine_stand_in_state_and_stderr(
+    leak: LeakSetup, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Through the real provider server: the stack state and the process's stderr."""
+    testing = pytest.importorskip(
+        "pulumi_yc_websocket.testing", reason="pulumi_yc_websocket.testing is not available"
+    )
+    if not hasattr(testing, "ProviderServer") or not hasattr(testing, "up"):
+        pytest.skip("pulumi_yc_websocket.testing has no ProviderServer/up yet")
+    import pulumi
+
+    from pulumi_yc_websocket.resource import WebSocketConnection
+
+    stack_config = {
+        "yandex:token": OAUTH_SECRET,
+        "yc-websocket:connectionsEndpoint": leak.emu.url,
+        "yc-websocket:iamEndpoint": leak.emu.url,
+        "yc-websocket:metadataAddr": leak.emu.metadata_addr,
+    }
+
+    def program() -> None:
+        found = WebSocketConnection("found", CONNECTION_ID, secret_identity=True)
+        pulumi.export("gateway", found.gateway_id)
+        pulumi.export("identity", found.identity)
+
+    def failing() -> None:
+        WebSocketConnection("missing", "not-there")
+
+    state = testing.StackState(project="test", stack="dev")
+    env = {"YC_METADATA_ADDR": leak.emu.metadata_addr}
+    with testing.ProviderServer(env=env, project="test") as server:
+        outputs = testing.up(
+            program,
+            server=server,
+            state=state,
+            stack_config=stack_config,
+            secret_config_keys={"yandex:token"},
+        )
+        leak.surfaces.add("outputs", repr(outputs))
+        with pytest.raises(testing.CheckFailedError) as caught:
+            testing.up(
+                failing,
+                server=server,
+                state=state.copy(),
+                stack_config=stack_config,
+                secret_config_keys={"yandex:token"},
+            )
+        leak.surfaces.add_error("failed up", caught.value)
+        checkpoint = state.to_checkpoint()
+        leak.surfaces.add("state json", state.to_json())
+        for decoded in _decoded_providers(checkpoint):
+            leak.surfaces.add("state __provider", decoded)
+        leak.surfaces.add("provider stderr", server.stderr)
+        leak.surfaces.add("provider stdout", server.stdout)
+    assert any(True for _ in _decoded_providers(checkpoint)), "no __provider in the state"
+    finish(leak, caplog)
