@@ -57,6 +57,8 @@ class _Response:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 refuses bursts of 16+ clients connecting at once.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], backend: EmulatorBackend) -> None:
         self.backend = backend
