@@ -28,7 +28,7 @@ from .errors import (
     ServiceUnavailableError,
 )
 from .retry import Deadline
-from .settings import CREDENTIAL_HELP, CredentialSource, Settings
+from .settings import CREDENTIAL_HELP, Settings
 from .timestamps import parse_timestamp
 
 IAM_TOKEN_AUDIENCE = "https://iam.api.cloud.yandex.net/iam/v1/tokens"  # noqa: S105
@@ -36,6 +36,7 @@ IAM_TOKENS_PATH = "/iam/v1/tokens"
 METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"  # noqa: S105
 JWT_LIFETIME_SECONDS = 3600
 _KEY_BANNER = "PLEASE DO NOT REMOVE THIS LINE!"
+_MAX_KEY_FILE_BYTES = 64 * 1024
 
 
 class Exchange(Protocol):
@@ -229,12 +230,19 @@ def load_authorized_key(path_or_json: str, origin: str) -> _AuthorizedKey:
     text = path_or_json.strip()
     if not text.startswith("{"):
         try:
-            text = Path(text).expanduser().read_text(encoding="utf-8")
+            with Path(text).expanduser().open("rb") as key_file:
+                raw = key_file.read(_MAX_KEY_FILE_BYTES + 1)
         except OSError as exc:
             raise ConfigurationError(
                 f"cannot read the service-account key file named by {origin}: {exc.strerror}; "
                 "give a readable path or the key's JSON"
             ) from None
+        if len(raw) > _MAX_KEY_FILE_BYTES:
+            raise ConfigurationError(
+                f"the service-account key file named by {origin} is larger than "
+                f"{_MAX_KEY_FILE_BYTES} bytes; an authorized key is about 3 KB"
+            )
+        text = raw.decode("utf-8", errors="replace")
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
@@ -348,10 +356,11 @@ class MetadataCredentials(_ExchangedCredentials):
         return answer.access_token, float(max(1, answer.expires_in))
 
 
-def credentials_from_source(
-    source: CredentialSource, settings: Settings, cache: TokenCache | None = None
-) -> Credentials:
-    """Build the credentials a resolved source describes."""
+def credentials_from_source(settings: Settings, cache: TokenCache | None = None) -> Credentials:
+    """Build the credentials the resolved settings describe."""
+    source = settings.credential
+    if source is None:
+        raise ConfigurationError("no credential was resolved; pass credentials explicitly")
     if source.kind == "iam_token":
         return IamToken(source.secret, source.origin)
     if source.kind == "oauth_token":

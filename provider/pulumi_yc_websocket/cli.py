@@ -1,12 +1,14 @@
 """``pulumi-yc-websocket get CONNECTION_ID``: the lookup from a shell, for scripts and checks.
 
-Exit codes: 0 found; 2 bad usage or invalid id; 3 not found; 4 credentials missing, conflicting
-or rejected; 5 permission denied; 1 any other error. Errors go to stderr as one line.
+Exit codes: 0 found; 2 bad usage, invalid id or unsafe endpoint; 3 not found; 4 credentials
+missing, conflicting or rejected; 5 permission denied; 1 any other error. Errors go to stderr as
+one line.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -19,6 +21,7 @@ from .errors import (
     ConfigurationError,
     ConnectionNotFoundError,
     CredentialsNotFoundError,
+    InsecureEndpointError,
     InvalidConnectionIdError,
     PermissionDeniedError,
     YandexWebSocketError,
@@ -37,8 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pulumi-yc-websocket",
         description="Look up Yandex Cloud API Gateway WebSocket connections.",
-        epilog="Exit codes: 0 found, 2 usage/invalid id, 3 not found, 4 credentials, "
-        "5 permission denied, 1 other errors.",
+        epilog="Exit codes: 0 found, 2 usage/invalid id/unsafe endpoint, 3 not found, "
+        "4 credentials, 5 permission denied, 1 other errors.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -75,12 +78,17 @@ def render_table(connection: Connection) -> str:
         ),
     ]
     width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name.ljust(width)}  {value or '-'}" for name, value in rows)
+    return "\n".join(f"{name.ljust(width)}  {_printable(value) or '-'}" for name, value in rows)
+
+
+def _printable(value: str) -> str:
+    # A WebSocket client chooses its user agent: never let it send escape codes to a terminal.
+    return "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in value)
 
 
 def exit_code_for(error: YandexWebSocketError) -> int:
     """The documented exit code of an error."""
-    if isinstance(error, InvalidConnectionIdError):
+    if isinstance(error, InvalidConnectionIdError | InsecureEndpointError):
         return EXIT_USAGE
     if isinstance(error, ConnectionNotFoundError):
         return EXIT_NOT_FOUND
@@ -96,7 +104,12 @@ def main(
 ) -> int:
     """Run the CLI; return the exit code."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
-    args = _parser().parse_args(argv)
+    try:
+        # argparse prints usage, --help and --version to sys.stdout/stderr and exits.
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = _parser().parse_args(argv)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     try:
         with ConnectionsClient(endpoint=args.endpoint, timeout=args.timeout) as client:
             connection = client.get(args.connection_id)

@@ -24,7 +24,7 @@ from .errors import (
     ThrottledError,
 )
 from .model import Connection
-from .retry import Deadline, RetryPolicy
+from .retry import NO_RETRY, Deadline, RetryPolicy
 from .settings import Settings, validate_endpoint
 from .status import parse_error_body, parse_retry_after
 from .transport import DEFAULT_MAX_BODY_BYTES, HttpResponse, HttpTransport, origin_of
@@ -99,16 +99,17 @@ class ConnectionsClient:
         ``timeout`` is the deadline of one whole lookup, retries and token exchange included.
         """
         self.settings = settings or Settings.resolve(
-            connections_endpoint=endpoint, config=config, environ=environ
+            connections_endpoint=endpoint,
+            config=config,
+            environ=environ,
+            resolve_credential=credentials is None,
         )
         self.endpoint = (
             validate_endpoint(endpoint, "connections endpoint")
             if endpoint
             else self.settings.connections_endpoint
         )
-        self.credentials = credentials or credentials_from_source(
-            self.settings.credential, self.settings
-        )
+        self.credentials = credentials or credentials_from_source(self.settings)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._transport = HttpTransport(
@@ -136,9 +137,11 @@ class ConnectionsClient:
             # An exchanged token can be revoked or expire early: renew it once, try once more.
             self.credentials.invalidate(token)
             token = self.credentials.token(exchange, deadline)
-            response = self._send_with_retry("GET", url, "connections", deadline, token=token)
+            response = self._send_with_retry(
+                "GET", url, "connections", deadline, token=token, policy=NO_RETRY
+            )
         try:
-            return Connection.model_validate_json(response.body)
+            connection = Connection.model_validate_json(response.body)
         except ValidationError as exc:
             raise InvalidResponseError(
                 f"the answer for connection {connection_id!r} is not a valid Connection",
@@ -146,6 +149,14 @@ class ConnectionsClient:
                 http_status=response.status,
                 hint="check that the endpoint points at the Yandex Cloud API",
             ) from None
+        if connection.id != connection_id:
+            raise InvalidResponseError(
+                f"the answer for connection {connection_id!r} describes "
+                f"{connection.id[:64]!r} instead",
+                http_status=response.status,
+                hint="check that the endpoint points at the Yandex Cloud API",
+            )
+        return connection
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -177,6 +188,7 @@ class ConnectionsClient:
         *,
         token: str | None = None,
         body: bytes | None = None,
+        policy: RetryPolicy | None = None,
     ) -> HttpResponse:
         headers = {"Accept": "application/json"}
         if token is not None:
@@ -184,7 +196,7 @@ class ConnectionsClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
         connect_timeout: float | None = None
-        policy = self.retry
+        policy = policy or self.retry
         if service == "metadata":
             headers = {"Metadata-Flavor": "Google", "Accept": "application/json"}
             connect_timeout = _METADATA_CONNECT_TIMEOUT

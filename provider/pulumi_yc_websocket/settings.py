@@ -74,7 +74,8 @@ class Settings:
     connections_endpoint: str
     iam_endpoint: str
     metadata_addr: str
-    credential: CredentialSource
+    credential: CredentialSource | None
+    """The configured credential; ``None`` when the caller brings its own credentials."""
 
     @classmethod
     def resolve(
@@ -88,8 +89,13 @@ class Settings:
         metadata_addr: str | None = None,
         config: Mapping[str, str] | None = None,
         environ: Mapping[str, str] | None = None,
+        resolve_credential: bool = True,
     ) -> Settings:
-        """Resolve settings; ``environ`` defaults to ``os.environ``, ``config`` to nothing."""
+        """Resolve settings; ``environ`` defaults to ``os.environ``, ``config`` to nothing.
+
+        ``resolve_credential=False`` skips the credential (the caller has its own), so
+        credentials in the config or environment are neither used nor checked.
+        """
         env = os.environ if environ is None else environ
         cfg = _normalize_config(config or {})
 
@@ -117,7 +123,11 @@ class Settings:
             connections_endpoint=validate_endpoint(connections, "connections endpoint"),
             iam_endpoint=validate_endpoint(iam, "IAM endpoint"),
             metadata_addr=validate_metadata_addr(metadata or DEFAULT_METADATA_ADDR),
-            credential=_resolve_credential(token, service_account_key, cfg, env),
+            credential=(
+                _resolve_credential(token, service_account_key, cfg, env)
+                if resolve_credential
+                else None
+            ),
         )
 
 
@@ -138,17 +148,27 @@ def _service_url(prefix: str, api_root: str) -> str:
         parts = urlsplit(root)
         if parts.scheme != "https" or parts.path not in ("", "/") or parts.query:
             raise InsecureEndpointError(
-                f"API endpoint {api_root!r} must be host[:port] or https://host[:port], "
+                f"API endpoint {redacted(api_root)} must be host[:port] or https://host[:port], "
                 "e.g. api.cloud.yandex.net:443"
             )
         root = parts.netloc
     host, _, port = root.rpartition(":") if ":" in root else (root, "", "")
     if not host or (port and not port.isdigit()):
         raise ConfigurationError(
-            f"API endpoint {api_root!r} is not host[:port]; use e.g. api.cloud.yandex.net:443"
+            f"API endpoint {redacted(api_root)} is not host[:port]; "
+            "use e.g. api.cloud.yandex.net:443"
         )
     suffix = "" if port in ("", "443") else f":{port}"
     return f"https://{prefix}.{host}{suffix}"
+
+
+_USERINFO = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)?[^/?#@]*@")
+
+
+def redacted(text: str) -> str:
+    """``text`` for an error message: any ``user:password@`` part replaced, length capped."""
+    shown = _USERINFO.sub(lambda m: f"{m.group('scheme') or ''}***@", text.strip(), count=1)
+    return repr(shown if len(shown) <= 200 else shown[:199] + "…")
 
 
 def is_loopback_host(host: str) -> bool:
@@ -169,8 +189,8 @@ def validate_endpoint(url: str, what: str) -> str:
         host = parts.hostname or ""
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError as exc:
-        raise InsecureEndpointError(f"{what} {text!r} is not a valid URL: {exc}") from None
-    shown = f"{parts.scheme}://{host}" if host else repr(text)
+        raise InsecureEndpointError(f"{what} {redacted(text)} is not a valid URL: {exc}") from None
+    shown = f"{parts.scheme}://{host}" if host else redacted(text)
     if parts.scheme not in ("https", "http") or not host:
         raise InsecureEndpointError(
             f"{what} {shown} must be an https:// URL, e.g. https://{host or 'host.example'}"
@@ -201,7 +221,7 @@ def validate_metadata_addr(addr: str) -> str:
         parts = None
     if parts is None or not parts.hostname or parts.path or parts.query or parts.username:
         raise ConfigurationError(
-            f"metadata address {addr!r} must be host[:port], e.g. 169.254.169.254"
+            f"metadata address {redacted(addr)} must be host[:port], e.g. 169.254.169.254"
         )
     return text
 

@@ -10,6 +10,7 @@ from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 _EXCERPT_CHARS = 120
+_MESSAGE_CHARS = 1000
 _RETRY_AFTER = Retry()
 
 
@@ -42,8 +43,18 @@ def parse_error_body(body: bytes, headers: Mapping[str, str]) -> ErrorBody:
         status = _RpcStatus.model_validate_json(body)
     except ValidationError:
         return ErrorBody(None, _excerpt(body), header_request_id)
+    if not status.code and not status.message:
+        # JSON, but no google.rpc.Status (e.g. a proxy's {"error": ...}): keep what it said.
+        return ErrorBody(None, _excerpt(body), header_request_id)
     request_id = next((d.request_id for d in status.details if d.request_id), None)
-    return ErrorBody(status.code or None, status.message, request_id or header_request_id)
+    message = _one_line(status.message, _MESSAGE_CHARS)
+    return ErrorBody(status.code or None, message, request_id or header_request_id)
+
+
+def _one_line(text: str, limit: int) -> str:
+    # Error messages are one line: a service message may carry newlines or control characters.
+    compact = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return compact if len(compact) <= limit else compact[: limit - 1] + "…"
 
 
 def _excerpt(body: bytes) -> str:
@@ -58,11 +69,8 @@ def _excerpt(body: bytes) -> str:
         elif char == ">":
             inside_tag = False
         elif not inside_tag:
-            words.append(char if char.isprintable() else " ")
-    compact = " ".join("".join(words).split())
-    if len(compact) > _EXCERPT_CHARS:
-        compact = compact[: _EXCERPT_CHARS - 1] + "…"
-    return compact
+            words.append(char)
+    return _one_line("".join(words), _EXCERPT_CHARS)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -71,5 +79,6 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     try:
         return _RETRY_AFTER.parse_retry_after(value.strip())
-    except InvalidHeader:
+    except (InvalidHeader, ValueError, OverflowError):
+        # ValueError: more digits than int() converts; OverflowError: absurd dates.
         return None

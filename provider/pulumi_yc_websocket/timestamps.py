@@ -8,12 +8,14 @@ timezone-aware UTC ``datetime`` that also remembers the received fraction, so it
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+# re.ASCII: RFC 3339 digits are ASCII; without it \d also matches e.g. Arabic-Indic digits.
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
-    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,
 )
 
 
@@ -21,19 +23,30 @@ class Timestamp(datetime):
     """A UTC ``datetime`` carrying the nanoseconds and the fraction digits it was parsed from.
 
     Comparisons take the nanoseconds into account between two ``Timestamp`` values; arithmetic
-    returns plain ``datetime``/``timedelta`` values like any ``datetime``.
+    (``+``/``-`` a ``timedelta``, ``replace``) works at ``datetime``'s microsecond precision and
+    gives a ``Timestamp``; ``astimezone`` gives a plain ``datetime`` in the zone asked for.
     """
 
-    _fraction: str
+    _fraction: str = ""
 
-    def __new__(cls, value: datetime, fraction: str = "") -> Timestamp:
-        """Build from an aware ``datetime`` (converted to UTC) and the fraction digits to keep."""
+    def __new__(cls, value: datetime | int, *args: Any, **kwargs: Any) -> Timestamp:
+        """Build from an aware ``datetime`` (converted to UTC) and the fraction digits to keep.
+
+        The ``datetime`` constructor form, ``Timestamp(2024, 5, 1, tzinfo=UTC)``, works too:
+        ``datetime`` arithmetic builds subclass instances that way.
+        """
+        if isinstance(value, int):
+            return cls._from_datetime(datetime(value, *args, **kwargs))
+        return cls._from_datetime(value, *args, **kwargs)
+
+    @classmethod
+    def _from_datetime(cls, value: datetime, fraction: str = "") -> Timestamp:
         if value.tzinfo is None:
             raise ValueError("a timestamp needs a UTC offset")
         utc = value.astimezone(UTC)
         if fraction and int(fraction.ljust(9, "0")[:6]) != utc.microsecond:
             raise ValueError("fraction digits disagree with the datetime's microseconds")
-        self = super().__new__(
+        self = datetime.__new__(
             cls,
             utc.year,
             utc.month,
@@ -44,24 +57,41 @@ class Timestamp(datetime):
             utc.microsecond,
             UTC,
         )
-        self._fraction = fraction or (f"{utc.microsecond:06d}" if utc.microsecond else "")
+        self._fraction = fraction
         return self
 
     @property
     def nanosecond(self) -> int:
         """Nanoseconds within the second (0 to 999,999,999)."""
-        return int(self._fraction.ljust(9, "0")) if self._fraction else 0
+        digits = self.fraction_digits
+        return int(digits.ljust(9, "0")) if digits else 0
 
     @property
     def fraction_digits(self) -> str:
         """The fractional-second digits exactly as received (may be empty)."""
-        return self._fraction
+        return self._fraction or (f"{self.microsecond:06d}" if self.microsecond else "")
 
     def rfc3339(self) -> str:
         """RFC 3339 in UTC with a ``Z`` and every fractional digit that was received."""
         base = f"{self.year:04d}-{self.month:02d}-{self.day:02d}T"
         base += f"{self.hour:02d}:{self.minute:02d}:{self.second:02d}"
-        return f"{base}.{self._fraction}Z" if self._fraction else f"{base}Z"
+        digits = self.fraction_digits
+        return f"{base}.{digits}Z" if digits else f"{base}Z"
+
+    def replace(self, *args: Any, **kwargs: Any) -> Timestamp:
+        """Like ``datetime.replace``; keeps the received digits unless the microseconds change."""
+        changed = self._plain().replace(*args, **kwargs)
+        keep = changed.microsecond == self.microsecond
+        return Timestamp(changed, self._fraction if keep else "")
+
+    def astimezone(self, tz: tzinfo | None = None) -> Any:
+        """The instant in ``tz``: ``self`` for UTC, else a plain ``datetime`` (microseconds)."""
+        if tz is UTC:
+            return self
+        return self._plain().astimezone(tz)
+
+    def _plain(self) -> datetime:
+        return datetime(*self.timetuple()[:6], self.microsecond, tzinfo=UTC)
 
     def _key(self) -> tuple[datetime, int]:
         return (datetime(*self.timetuple()[:6], tzinfo=UTC), self.nanosecond)

@@ -97,15 +97,6 @@ def endpoints(emu_url: str) -> dict[str, tuple[str, type[Exception]]]:
     }
 
 
-ENDPOINT_LEAK = (
-    "settings.py: validate_endpoint() quotes the whole URL, password included, when the port "
-    "is malformed ('... is not a valid URL') or the host is empty ('... must be an https:// "
-    "URL'); the other refusals show only scheme://host"
-)
-KNOWN_ENDPOINT_LEAKS = frozenset({"userinfo malformed port", "userinfo no host"})
-"""Cases whose refusal echoes the password today (see ENDPOINT_LEAK); checked strictly below."""
-
-
 def _check_refusal(
     error: BaseException, expected: type[Exception], *, check_secret: bool = True
 ) -> list[str]:
@@ -131,9 +122,7 @@ def test_client_endpoint_argument(emu: Emu, connects: list[Any]) -> None:
         try:
             client = ConnectionsClient(url, IamToken(IAM_TOKEN), environ=emu.env)
         except Exception as error:
-            problems[name] = _check_refusal(
-                error, expected, check_secret=name not in KNOWN_ENDPOINT_LEAKS
-            )
+            problems[name] = _check_refusal(error, expected)
         else:
             client.close()
             problems[name] = [f"accepted as {client.endpoint!r}"]
@@ -150,9 +139,7 @@ def test_environment(emu: Emu, connects: list[Any], variable: str) -> None:
         try:
             client = ConnectionsClient(environ=environ)
         except Exception as error:
-            problems[name] = _check_refusal(
-                error, expected, check_secret=name not in KNOWN_ENDPOINT_LEAKS
-            )
+            problems[name] = _check_refusal(error, expected)
         else:
             client.close()
             problems[name] = ["accepted"]
@@ -170,9 +157,7 @@ def test_pulumi_config(emu: Emu, connects: list[Any], key: str) -> None:
         try:
             Settings.resolve(config={key: url, "yandex:token": IAM_TOKEN}, environ=emu.env)
         except Exception as error:
-            problems[name] = _check_refusal(
-                error, expected, check_secret=name not in KNOWN_ENDPOINT_LEAKS
-            )
+            problems[name] = _check_refusal(error, expected)
         else:
             problems[name] = ["accepted"]
     _report(problems)
@@ -184,12 +169,7 @@ USERINFO_CASES = sorted(name for name in endpoints("http://127.0.0.1:1") if "use
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=ENDPOINT_LEAK))
-        if name in KNOWN_ENDPOINT_LEAKS
-        else name
-        for name in USERINFO_CASES
-    ],
+    [name for name in USERINFO_CASES],
 )
 def test_userinfo_password_is_never_echoed(
     emu: Emu, connects: list[Any], monkeypatch: pytest.MonkeyPatch, name: str
@@ -212,15 +192,11 @@ def test_userinfo_password_is_never_echoed(
     assert emu.backend.requests() == []
 
 
-API_ROOT_LEAK = (
-    "settings.py: _service_url() quotes the whole YC_ENDPOINT / yandex:endpoint value in its "
-    "error (f'API endpoint {api_root!r} is not host[:port]'), password included"
-)
 API_ROOTS = {
     "userinfo": (f"{USER}:{PASSWORD}@api.example.net:443", ""),
-    "userinfo https": (f"https://{USER}:{PASSWORD}@api.example.net", API_ROOT_LEAK),
-    "userinfo malformed port": (f"https://{USER}:{PASSWORD}@api.example.net:x", API_ROOT_LEAK),
-    "userinfo no port": (f"{USER}:{PASSWORD}@api.example.net", API_ROOT_LEAK),
+    "userinfo https": (f"https://{USER}:{PASSWORD}@api.example.net", ""),
+    "userinfo malformed port": (f"https://{USER}:{PASSWORD}@api.example.net:x", ""),
+    "userinfo no port": (f"{USER}:{PASSWORD}@api.example.net", ""),
     "http": ("http://api.example.net", ""),
     "path": ("https://api.example.net/v1", ""),
     "query": ("https://api.example.net?x", ""),
@@ -232,10 +208,7 @@ API_ROOTS = {
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason)) if reason else name
-        for name, (_, reason) in API_ROOTS.items()
-    ],
+    [name for name in API_ROOTS],
 )
 def test_api_root(emu: Emu, connects: list[Any], name: str) -> None:
     """YC_ENDPOINT / yandex:endpoint is host[:port]; the service hosts derive from it."""
@@ -252,13 +225,9 @@ def test_api_root(emu: Emu, connects: list[Any], name: str) -> None:
     assert connects == []
 
 
-METADATA_LEAK = (
-    "settings.py: validate_metadata_addr() quotes the whole YC_METADATA_ADDR / "
-    "yc-websocket:metadataAddr value in its error ({addr!r}), password included"
-)
 METADATA_ADDRS = {
-    "userinfo": (f"{USER}:{PASSWORD}@169.254.169.254", METADATA_LEAK),
-    "userinfo with scheme": (f"http://{USER}:{PASSWORD}@169.254.169.254", METADATA_LEAK),
+    "userinfo": (f"{USER}:{PASSWORD}@169.254.169.254", ""),
+    "userinfo with scheme": (f"http://{USER}:{PASSWORD}@169.254.169.254", ""),
     "path": ("169.254.169.254/latest", ""),
     "query": ("169.254.169.254?x=1", ""),
     "port letters": ("169.254.169.254:abc", ""),
@@ -267,10 +236,7 @@ METADATA_ADDRS = {
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason)) if reason else name
-        for name, (_, reason) in METADATA_ADDRS.items()
-    ],
+    [name for name in METADATA_ADDRS],
 )
 def test_metadata_address(emu: Emu, connects: list[Any], name: str) -> None:
     value, _ = METADATA_ADDRS[name]
@@ -293,7 +259,7 @@ def test_cli_endpoint_option(
         # 2 (usage: unsafe endpoint) in the current CLI; 4 (configuration) before that.
         if code not in (cli.EXIT_USAGE, cli.EXIT_CREDENTIALS):
             found.append(f"exit code {code}")
-        if name not in KNOWN_ENDPOINT_LEAKS and PASSWORD in out.getvalue() + err.getvalue():
+        if PASSWORD in out.getvalue() + err.getvalue():
             found.append("printed the password")
         if out.getvalue() or not err.getvalue().strip():
             found.append(f"stdout {out.getvalue()!r}, stderr {err.getvalue()!r}")
@@ -369,19 +335,13 @@ _ENDLESS_KEY_FILE = textwrap.dedent(
     env = {"YC_SERVICE_ACCOUNT_KEY_FILE": "/dev/zero", "YC_METADATA_ADDR": sys.argv[1]}
     settings = Settings.resolve(environ=env)
     try:
-        credentials_from_source(settings.credential, settings)
+        credentials_from_source(settings)
     except ConfigurationError as error:
         print("refused:", error)
     """
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="auth.py: load_authorized_key() reads the whole key file (Path.read_text) with no "
-    "size limit: a key path pointing at /dev/zero, a FIFO or a huge file reads until memory "
-    "runs out (or blocks) instead of a ConfigurationError",
-)
 def test_endless_key_file_is_refused(emu: Emu) -> None:
     if not os.path.exists("/dev/zero"):
         pytest.skip("no /dev/zero")

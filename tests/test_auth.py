@@ -1,0 +1,585 @@
+"""Credentials against the emulator: IAM, OAuth, service-account keys, metadata, the token cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+
+from pulumi_yc_websocket import auth
+from pulumi_yc_websocket.auth import (
+    IAM_TOKEN_AUDIENCE,
+    IamToken,
+    MetadataCredentials,
+    OAuthToken,
+    ServiceAccountKey,
+    TokenCache,
+    credentials_from_source,
+)
+from pulumi_yc_websocket.emulator import Delay, NotJson, Status
+from pulumi_yc_websocket.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    CredentialsNotFoundError,
+    DeadlineExceededError,
+    InvalidResponseError,
+)
+from pulumi_yc_websocket.retry import Deadline
+from pulumi_yc_websocket.settings import CredentialSource, Settings
+
+WRITER = "api-gateway.websocketWriter"
+OAUTH = "y0_AgAAAAAOAuthSecretForTests0123456789"
+CONNECTION_ID = "Ab3dEfGhIjKlMnOp12Qr"
+HELP_FRAGMENT = (
+    "set YC_IAM_TOKEN (e.g. `export YC_IAM_TOKEN=$(yc iam create-token)`), YC_TOKEN (OAuth) or "
+    "YC_SERVICE_ACCOUNT_KEY_FILE, or Pulumi config yandex:token / yandex:serviceAccountKeyFile"
+)
+
+
+@pytest.fixture
+def connection(emulator: Any) -> dict[str, Any]:
+    return emulator.add_connection(id=CONNECTION_ID, gateway_id="d5dgateway000000000a")
+
+
+def bearer(request: Any) -> str:
+    header = request.headers.get("Authorization") or ""
+    assert header.startswith("Bearer "), request
+    return str(header.removeprefix("Bearer "))
+
+
+def jwt_of(request: Any) -> str:
+    body = json.loads(request.body)
+    assert set(body) == {"jwt"}
+    return str(body["jwt"])
+
+
+# -- IAM token -------------------------------------------------------------------------------
+
+
+def test_iam_token_is_sent_as_is(emulator: Any, connection: dict[str, Any]) -> None:
+    client = emulator.client(environ={**emulator.env, "YC_IAM_TOKEN": f" {emulator.token}\n"})
+    assert client.get(CONNECTION_ID).id == CONNECTION_ID
+    (request,) = emulator.requests()
+    assert request.service == "connections"
+    assert request.headers["Authorization"] == f"Bearer {emulator.token}"
+    assert client.credentials.refreshable is False
+    assert repr(client.credentials) == "IamToken(<the IAM token from YC_IAM_TOKEN>)"
+
+
+def test_iam_token_object() -> None:
+    token = IamToken("  t1.a.b \n", "YC_IAM_TOKEN")
+    assert token.token(lambda *a, **k: b"", Deadline(1)) == "t1.a.b"  # type: ignore[arg-type,return-value]
+    assert token.description == "the IAM token from YC_IAM_TOKEN"
+    token.invalidate("t1.a.b")
+    assert token.token(lambda *a, **k: b"", Deadline(1)) == "t1.a.b"  # type: ignore[arg-type,return-value]
+
+
+# -- OAuth -----------------------------------------------------------------------------------
+
+
+def test_oauth_token_is_exchanged_for_an_iam_token(
+    emulator: Any, connection: dict[str, Any]
+) -> None:
+    emulator.backend.add_oauth_token(OAUTH, roles=[WRITER])
+    client = emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH})
+    assert client.get(CONNECTION_ID).gateway_id == "d5dgateway000000000a"
+
+    exchange, lookup = emulator.requests()
+    assert (exchange.service, exchange.method, exchange.raw_path) == (
+        "iam",
+        "POST",
+        "/iam/v1/tokens",
+    )
+    assert json.loads(exchange.body) == {"yandexPassportOauthToken": OAUTH}
+    assert exchange.headers["Content-Type"] == "application/json"
+    assert "Authorization" not in exchange.headers
+    assert exchange.status == 200
+    iam_token = bearer(lookup)
+    assert iam_token != OAUTH
+    assert iam_token.startswith("t1.")
+    assert emulator.backend.is_token_valid(iam_token)
+    assert client.credentials.refreshable is True
+
+
+def test_rejected_oauth_token(emulator: Any, connection: dict[str, Any]) -> None:
+    client = emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH})
+    with pytest.raises(AuthenticationError) as caught:
+        client.get(CONNECTION_ID)
+    error = caught.value
+    assert (error.http_status, error.grpc_code, error.service) == (401, 16, "iam")
+    assert error.message == "The OAuth token is invalid"
+    assert error.request_id == emulator.requests("iam")[0].request_id
+    assert str(error).startswith("The OAuth token from YC_TOKEN was rejected by iam. ")
+    assert OAUTH not in str(error)
+    assert OAUTH not in repr(error)
+    assert emulator.count("iam") == 1
+    assert emulator.count("connections") == 0
+
+
+def test_exchange_is_retried_on_unavailable_iam(emulator: Any, connection: dict[str, Any]) -> None:
+    emulator.backend.add_oauth_token(OAUTH)
+    emulator.faults.push("iam", Status(503, 14, "IAM is down"))
+    client = emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH})
+    assert client.get(CONNECTION_ID).id == CONNECTION_ID
+    assert [r.status for r in emulator.requests("iam")] == [503, 200]
+    assert client.retries == 1
+
+
+def test_unusable_iam_answer(emulator: Any, connection: dict[str, Any]) -> None:
+    emulator.backend.add_oauth_token(OAUTH)
+    emulator.faults.push("iam", NotJson(http_status=200))
+    client = emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH})
+    with pytest.raises(InvalidResponseError) as caught:
+        client.get(CONNECTION_ID)
+    assert caught.value.service == "iam"
+    assert caught.value.summary == "the IAM endpoint answered without a usable iamToken/expiresAt"
+    assert emulator.count("iam") == 1
+    assert emulator.count("connections") == 0
+
+
+# -- service-account keys --------------------------------------------------------------------
+
+
+def test_service_account_key_file(
+    emulator: Any, connection: dict[str, Any], tmp_path: Path
+) -> None:
+    key = emulator.backend.create_service_account_key(roles=[WRITER])
+    assert key["private_key"].startswith("PLEASE DO NOT REMOVE THIS LINE! Yandex.Cloud SA Key ID")
+    path = tmp_path / "key.json"
+    path.write_text(json.dumps(key, indent=2), encoding="utf-8")
+    client = emulator.client(environ={**emulator.env, "YC_SERVICE_ACCOUNT_KEY_FILE": str(path)})
+    before = int(time.time())
+    assert client.get(CONNECTION_ID).id == CONNECTION_ID
+    after = int(time.time())
+
+    exchange, lookup = emulator.requests()
+    assert exchange.service == "iam"
+    assert exchange.status == 200
+    token = jwt_of(exchange)
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "PS256"
+    assert header["kid"] == key["id"]
+    claims = jwt.decode(
+        token,
+        key["public_key"],
+        algorithms=["PS256"],
+        audience=IAM_TOKEN_AUDIENCE,
+        issuer=key["service_account_id"],
+        options={"require": ["iss", "aud", "iat", "exp"]},
+    )
+    assert claims["aud"] == "https://iam.api.cloud.yandex.net/iam/v1/tokens"
+    assert before <= claims["iat"] <= after
+    assert 0 < claims["exp"] - claims["iat"] <= 3600
+    assert emulator.backend.is_token_valid(bearer(lookup))
+    assert repr(client.credentials) == (
+        f"ServiceAccountKey(<the key {key['id']} of service account "
+        f"{key['service_account_id']} from YC_SERVICE_ACCOUNT_KEY_FILE>)"
+    )
+
+
+@pytest.mark.parametrize("banner", [True, False])
+def test_service_account_key_json_text_from_config(
+    emulator: Any, connection: dict[str, Any], banner: bool
+) -> None:
+    key = emulator.backend.create_service_account_key(roles=[WRITER])
+    if not banner:
+        key["private_key"] = key["private_key"].split("\n", 1)[1]
+    client = emulator.client(
+        config={"yandex:serviceAccountKeyFile": "\n " + json.dumps(key) + "\n"},
+        environ=emulator.env,
+    )
+    assert client.get(CONNECTION_ID).id == CONNECTION_ID
+    assert emulator.count("iam", status=200) == 1
+    claims = jwt.decode(
+        jwt_of(emulator.requests("iam")[0]),
+        key["public_key"],
+        algorithms=["PS256"],
+        audience=IAM_TOKEN_AUDIENCE,
+    )
+    assert claims["iss"] == key["service_account_id"]
+
+
+def test_jwt_is_signed_for_the_key(emulator: Any) -> None:
+    key = emulator.backend.create_service_account_key(key_id="ajekeyid000000000001")
+    credentials = ServiceAccountKey(json.dumps(key), emulator.url, "a test")
+    token = credentials.jwt()
+    assert jwt.get_unverified_header(token) == {
+        "alg": "PS256",
+        "typ": "JWT",
+        "kid": "ajekeyid000000000001",
+    }
+    claims = jwt.decode(token, key["public_key"], algorithms=["PS256"], audience=IAM_TOKEN_AUDIENCE)
+    assert set(claims) == {"iss", "aud", "iat", "exp"}
+    assert claims["exp"] - claims["iat"] == 3600
+    other = emulator.backend.create_service_account_key()
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(token, other["public_key"], algorithms=["PS256"], audience=IAM_TOKEN_AUDIENCE)
+
+
+def test_unknown_service_account_key_is_rejected_by_iam(
+    emulator: Any, connection: dict[str, Any]
+) -> None:
+    key = emulator.backend.create_service_account_key()
+    key["id"] = "ajeunknownkey0000000"
+    client = emulator.client(
+        config={"yandex:serviceAccountKeyFile": json.dumps(key)}, environ=emulator.env
+    )
+    with pytest.raises(AuthenticationError) as caught:
+        client.get(CONNECTION_ID)
+    assert caught.value.message == "Unknown service account key ajeunknownkey0000000"
+    assert "PRIVATE KEY" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "{not json",
+            "the service-account key from YC_SERVICE_ACCOUNT_KEY_FILE is not JSON; create one "
+            "with `yc iam key create --service-account-name NAME -o key.json`",
+        ),
+        (
+            '{"service_account_id": "aje1"}',
+            "the service-account key from YC_SERVICE_ACCOUNT_KEY_FILE lacks id, private_key; "
+            "use the JSON that `yc iam key create` writes",
+        ),
+        (
+            '{"id": 5, "service_account_id": "", "private_key": "x"}',
+            "the service-account key from YC_SERVICE_ACCOUNT_KEY_FILE lacks id, "
+            "service_account_id; use the JSON that `yc iam key create` writes",
+        ),
+        (
+            '{"id": "k", "service_account_id": "s", "private_key": "PRIVATE-SECRET"}',
+            "the private_key of the service-account key from YC_SERVICE_ACCOUNT_KEY_FILE is not "
+            "a PEM RSA key; use the JSON that `yc iam key create` writes",
+        ),
+        (
+            '{"id": "k", "service_account_id": "s", "private_key": '
+            '"PLEASE DO NOT REMOVE THIS LINE! only the banner"}',
+            "the private_key of the service-account key from YC_SERVICE_ACCOUNT_KEY_FILE is not "
+            "a PEM RSA key; use the JSON that `yc iam key create` writes",
+        ),
+    ],
+)
+def test_bad_key_files(emulator: Any, tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "key.json"
+    path.write_text(content, encoding="utf-8")
+    # As a file path, and as the JSON text itself.
+    for value in (str(path), content):
+        environ = {**emulator.env, "YC_SERVICE_ACCOUNT_KEY_FILE": value}
+        with pytest.raises(ConfigurationError) as caught:
+            emulator.client(environ=environ)
+        assert str(caught.value) == message
+        assert "PRIVATE-SECRET" not in str(caught.value)
+    assert emulator.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"), [("missing.json", "No such file or directory"), ("", "Is a directory")]
+)
+def test_unreadable_key_file(emulator: Any, tmp_path: Path, name: str, reason: str) -> None:
+    path = tmp_path / name
+    with pytest.raises(ConfigurationError) as caught:
+        emulator.client(config={"yandex:serviceAccountKeyFile": str(path)}, environ=emulator.env)
+    assert str(caught.value) == (
+        "cannot read the service-account key file named by Pulumi config "
+        f"yandex:serviceAccountKeyFile: {reason}; give a readable path or the key's JSON"
+    )
+    assert emulator.requests() == []
+
+
+# -- metadata --------------------------------------------------------------------------------
+
+
+def test_metadata_token(emulator: Any, connection: dict[str, Any]) -> None:
+    emulator.backend.set_metadata_roles([WRITER])
+    client = emulator.client(environ=emulator.env)
+    assert isinstance(client.credentials, MetadataCredentials)
+    assert client.get(CONNECTION_ID).id == CONNECTION_ID
+    assert client.get(CONNECTION_ID).id == CONNECTION_ID
+
+    metadata, first, second = emulator.requests()
+    assert (metadata.service, metadata.method, metadata.raw_path, metadata.status) == (
+        "metadata",
+        "GET",
+        "/computeMetadata/v1/instance/service-accounts/default/token",
+        200,
+    )
+    assert metadata.headers["Metadata-Flavor"] == "Google"
+    assert "Authorization" not in metadata.headers
+    assert bearer(first) == bearer(second) != emulator.token
+    assert emulator.backend.is_token_valid(bearer(first))
+    assert repr(client.credentials) == (
+        "MetadataCredentials(<the VM's service account (metadata service)>)"
+    )
+
+
+def test_metadata_without_service_account(emulator: Any, connection: dict[str, Any]) -> None:
+    client = emulator.client(environ=emulator.env)
+    with pytest.raises(CredentialsNotFoundError) as caught:
+        client.get(CONNECTION_ID)
+    assert str(caught.value) == (
+        f"this VM has no service account attached; attach one, or {HELP_FRAGMENT} "
+        "(`pulumi config set --secret yandex:token ...`), or run on a Yandex Cloud VM with a "
+        "service account attached"
+    )
+    assert [(r.service, r.status) for r in emulator.requests()] == [("metadata", 404)]
+
+
+def test_metadata_unreachable(emulator: Any, connection: dict[str, Any], closed_port: int) -> None:
+    client = emulator.client(
+        environ={**emulator.env, "YC_METADATA_ADDR": f"127.0.0.1:{closed_port}"}
+    )
+    started = time.monotonic()
+    with pytest.raises(CredentialsNotFoundError) as caught:
+        client.get(CONNECTION_ID)
+    assert time.monotonic() - started < 2.0
+    message = str(caught.value)
+    assert message.startswith("no credential is configured and no VM metadata service answered; ")
+    assert HELP_FRAGMENT in message
+    assert emulator.requests() == []
+
+
+def test_process_environment_reaches_the_emulator_metadata(
+    emulator: Any, connection: dict[str, Any]
+) -> None:
+    # The autouse fixture points YC_METADATA_ADDR at the emulator: nothing leaves loopback.
+    emulator.backend.set_metadata_roles([WRITER])
+    settings = Settings.resolve(connections_endpoint=emulator.url)
+    assert settings.metadata_addr == emulator.metadata_addr
+    client = emulator.client(settings=settings, endpoint=emulator.url)
+    assert client.get(CONNECTION_ID).id == CONNECTION_ID
+    assert emulator.count("metadata", status=200) == 1
+
+
+# -- the process-wide cache ------------------------------------------------------------------
+
+
+def test_one_exchange_per_token_lifetime_shared_by_clients(
+    emulator: Any, connection: dict[str, Any]
+) -> None:
+    emulator.backend.add_oauth_token(OAUTH)
+    environ = {**emulator.env, "YC_TOKEN": OAUTH}
+    exchanges_before = auth.TOKEN_CACHE.exchanges
+    first = emulator.client(environ=environ)
+    for _ in range(3):
+        first.get(CONNECTION_ID)
+    second = emulator.client(environ=environ)
+    second.get(CONNECTION_ID)
+    assert emulator.count("iam") == 1
+    assert emulator.count("connections", status=200) == 4
+    assert auth.TOKEN_CACHE.exchanges - exchanges_before == 1
+    assert len({bearer(r) for r in emulator.requests("connections")}) == 1
+
+
+def test_different_credentials_do_not_share_tokens(
+    emulator: Any, connection: dict[str, Any]
+) -> None:
+    emulator.backend.add_oauth_token(OAUTH)
+    emulator.backend.add_oauth_token(OAUTH + "2")
+    emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH}).get(CONNECTION_ID)
+    emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH + "2"}).get(CONNECTION_ID)
+    assert emulator.count("iam") == 2
+    assert len({bearer(r) for r in emulator.requests("connections")}) == 2
+
+
+def test_renewal_shortly_before_expiry_with_a_clock(
+    emulator: Any, connection: dict[str, Any]
+) -> None:
+    emulator.backend.add_oauth_token(OAUTH)
+    emulator.backend.iam_token_ttl = 100.0
+    now = [1_000_000.0]
+    cache = TokenCache(clock=lambda: now[0])
+    client = emulator.client(credentials=OAuthToken(OAUTH, emulator.url, "a test", cache))
+    client.get(CONNECTION_ID)
+    old = bearer(emulator.requests("connections")[-1])
+
+    now[0] += 89.0  # renewal is due 10% (10 s) before the 100 s lifetime ends
+    client.get(CONNECTION_ID)
+    assert emulator.count("iam") == 1
+    now[0] += 1.5
+    assert emulator.backend.is_token_valid(old)  # still valid: renewed *before* expiry
+    client.get(CONNECTION_ID)
+    assert emulator.count("iam") == 2
+    new = bearer(emulator.requests("connections")[-1])
+    assert new != old
+    assert cache.exchanges == 2
+
+
+def test_renewal_margin_is_at_most_five_minutes(emulator: Any, connection: dict[str, Any]) -> None:
+    emulator.backend.add_oauth_token(OAUTH)  # default TTL: 12 hours
+    now = [0.0]
+    cache = TokenCache(clock=lambda: now[0])
+    client = emulator.client(credentials=OAuthToken(OAUTH, emulator.url, "a test", cache))
+    client.get(CONNECTION_ID)
+    now[0] = 12 * 3600 - 301
+    client.get(CONNECTION_ID)
+    assert emulator.count("iam") == 1
+    now[0] = 12 * 3600 - 299
+    client.get(CONNECTION_ID)
+    assert emulator.count("iam") == 2
+
+
+def test_renewal_with_a_short_real_lifetime(emulator: Any, connection: dict[str, Any]) -> None:
+    emulator.backend.add_oauth_token(OAUTH)
+    emulator.backend.iam_token_ttl = 2.0  # renewal due at 1.8 s, expiry at 2.0 s
+    client = emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH})
+    client.get(CONNECTION_ID)
+    client.get(CONNECTION_ID)
+    assert emulator.count("iam") == 1
+    time.sleep(1.85)
+    client.get(CONNECTION_ID)
+    assert emulator.count("iam") == 2
+    statuses = [r.status for r in emulator.requests("connections")]
+    assert statuses == [200, 200, 200]
+
+
+def test_sixteen_threads_share_one_exchange(emulator: Any, connection: dict[str, Any]) -> None:
+    emulator.backend.add_oauth_token(OAUTH)
+    emulator.faults.push("iam", Delay(0.3))  # the exchange is slow: everyone waits for it
+    environ = {**emulator.env, "YC_TOKEN": OAUTH}
+    clients = [emulator.client(environ=environ) for _ in range(16)]
+    barrier = threading.Barrier(16)
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def lookup(index: int) -> None:
+        barrier.wait()
+        try:
+            results.append(clients[index].get(CONNECTION_ID).id)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=lookup, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert errors == []
+    assert results == [CONNECTION_ID] * 16
+    assert emulator.count("iam") == 1
+    assert emulator.count("connections", status=200) == 16
+    assert len({bearer(r) for r in emulator.requests("connections")}) == 1
+
+
+def test_concurrent_401s_renew_the_token_once(emulator: Any, connection: dict[str, Any]) -> None:
+    emulator.backend.add_oauth_token(OAUTH)
+    client = emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH})
+    client.get(CONNECTION_ID)
+    old = bearer(emulator.requests("connections")[0])
+    emulator.backend.expire_all_tokens()
+    barrier = threading.Barrier(4)
+    results: list[str] = []
+
+    def lookup() -> None:
+        barrier.wait()
+        results.append(client.get(CONNECTION_ID).id)
+
+    threads = [threading.Thread(target=lookup) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert results == [CONNECTION_ID] * 4
+    assert emulator.count("iam") == 2
+    after = emulator.requests("connections")[1:]
+    renewed = {bearer(r) for r in after if r.status == 200}
+    assert len(renewed) == 1
+    assert old not in renewed
+    assert all(bearer(r) == old for r in after if r.status == 401)
+
+
+# -- TokenCache directly ---------------------------------------------------------------------
+
+
+def test_token_cache_fetches_once_and_invalidates_only_the_current_token() -> None:
+    now = [0.0]
+    cache = TokenCache(clock=lambda: now[0])
+    tokens = iter(["A", "B", "C"])
+    fetched: list[str] = []
+
+    def fetch() -> tuple[str, float]:
+        fetched.append(next(tokens))
+        return fetched[-1], 100.0
+
+    assert cache.get("k", Deadline(1), fetch) == "A"
+    assert cache.get("k", Deadline(1), fetch) == "A"
+    cache.invalidate("k", "A")
+    assert cache.get("k", Deadline(1), fetch) == "B"
+    cache.invalidate("k", "A")  # a stale token: another caller already renewed it
+    assert cache.get("k", Deadline(1), fetch) == "B"
+    cache.clear()
+    assert cache.get("k", Deadline(1), fetch) == "C"
+    assert fetched == ["A", "B", "C"]
+    assert cache.exchanges == 3
+
+
+def test_token_cache_does_not_keep_failures() -> None:
+    cache = TokenCache()
+    calls = [0]
+
+    def failing() -> tuple[str, float]:
+        calls[0] += 1
+        raise AuthenticationError("rejected", service="iam")
+
+    for _ in range(2):
+        with pytest.raises(AuthenticationError):
+            cache.get("k", Deadline(1), failing)
+    assert calls[0] == 2
+    assert cache.get("k", Deadline(1), lambda: ("T", 100.0)) == "T"
+
+
+def test_waiting_for_another_exchange_respects_the_deadline() -> None:
+    cache = TokenCache()
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> tuple[str, float]:
+        started.set()
+        release.wait(5)
+        return "T", 100.0
+
+    holder = threading.Thread(target=cache.get, args=("k", Deadline(5), slow))
+    holder.start()
+    assert started.wait(5)
+    begin = time.monotonic()
+    with pytest.raises(DeadlineExceededError) as caught:
+        cache.get("k", Deadline(0.1), lambda: ("other", 100.0))
+    assert 0.08 <= time.monotonic() - begin < 1.0
+    assert str(caught.value) == "The lookup's deadline of 0.1s passed waiting for a token."
+    assert caught.value.service == "iam"
+    release.set()
+    holder.join(5)
+    assert cache.get("k", Deadline(1), lambda: ("other", 100.0)) == "T"
+
+
+# -- building credentials --------------------------------------------------------------------
+
+
+def test_credentials_from_source(emulator: Any) -> None:
+    settings = Settings.resolve(environ=emulator.env)
+    key = json.dumps(emulator.backend.create_service_account_key())
+    built = {
+        kind: credentials_from_source(
+            dataclasses.replace(settings, credential=CredentialSource(kind, "origin", secret))
+        )
+        for kind, secret in (
+            ("iam_token", "t1.a.b"),
+            ("oauth_token", OAUTH),
+            ("service_account_key", key),
+            ("metadata", ""),
+        )
+    }
+    assert type(built["iam_token"]) is IamToken
+    assert type(built["oauth_token"]) is OAuthToken
+    assert type(built["service_account_key"]) is ServiceAccountKey
+    assert type(built["metadata"]) is MetadataCredentials
+    for credentials in built.values():
+        for secret in (OAUTH, "t1.a.b", "PRIVATE KEY"):
+            assert secret not in repr(credentials)
+            assert secret not in credentials.description

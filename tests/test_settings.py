@@ -1,0 +1,516 @@
+"""Settings: resolution order, config key forms, token shapes, endpoint checks, no secrets shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from pulumi_yc_websocket.errors import (
+    ConfigurationError,
+    ConflictingCredentialsError,
+    InsecureEndpointError,
+)
+from pulumi_yc_websocket.settings import (
+    CredentialSource,
+    Settings,
+    is_loopback_host,
+    looks_like_iam_token,
+    validate_endpoint,
+    validate_metadata_addr,
+)
+
+IAM = "t1.9euelZqSecretPartOne.SecretPartTwo-Signature_x"
+OAUTH = "y0_AgAAAAASecretOAuthTokenValue"
+KEY_JSON = '{"id": "ajeKEY", "service_account_id": "ajeSA", "private_key": "SECRET-PEM"}'
+METADATA_ORIGIN = "the VM metadata service (no other credential is set)"
+
+
+# -- credential resolution order -------------------------------------------------------------
+
+
+def test_explicit_argument_beats_config_env_and_metadata() -> None:
+    settings = Settings.resolve(
+        token=IAM,
+        config={"yandex:token": OAUTH},
+        environ={"YC_TOKEN": "y0_env", "YC_SERVICE_ACCOUNT_KEY_FILE": "/k.json"},
+    )
+    assert settings.credential == CredentialSource("iam_token", "the token argument", IAM)
+
+
+def test_config_beats_environment() -> None:
+    settings = Settings.resolve(
+        config={"yandex:token": OAUTH}, environ={"YC_IAM_TOKEN": IAM, "YC_TOKEN": "y0_env"}
+    )
+    assert settings.credential == CredentialSource(
+        "oauth_token", "Pulumi config yandex:token", OAUTH
+    )
+
+
+def test_environment_beats_metadata() -> None:
+    settings = Settings.resolve(environ={"YC_IAM_TOKEN": IAM})
+    assert settings.credential == CredentialSource("iam_token", "YC_IAM_TOKEN", IAM)
+
+
+def test_metadata_when_nothing_is_configured() -> None:
+    settings = Settings.resolve(config={"other:token": OAUTH}, environ={"HOME": "/root"})
+    assert settings.credential == CredentialSource("metadata", METADATA_ORIGIN, "")
+    assert settings.metadata_addr == "169.254.169.254"
+
+
+@pytest.mark.parametrize(
+    ("token", "key", "expected"),
+    [
+        (
+            None,
+            KEY_JSON,
+            CredentialSource("service_account_key", "the service_account_key argument", KEY_JSON),
+        ),
+        (OAUTH, None, CredentialSource("oauth_token", "the token argument", OAUTH)),
+    ],
+)
+def test_each_argument_kind(token: str | None, key: str | None, expected: CredentialSource) -> None:
+    assert Settings.resolve(token=token, service_account_key=key, environ={}).credential == expected
+
+
+def test_service_account_key_from_config_and_environment() -> None:
+    from_config = Settings.resolve(
+        config={"yandex:serviceAccountKeyFile": "/keys/sa.json"}, environ={}
+    )
+    assert from_config.credential == CredentialSource(
+        "service_account_key", "Pulumi config yandex:serviceAccountKeyFile", "/keys/sa.json"
+    )
+    from_env = Settings.resolve(environ={"YC_SERVICE_ACCOUNT_KEY_FILE": "/keys/sa.json"})
+    assert from_env.credential == CredentialSource(
+        "service_account_key", "YC_SERVICE_ACCOUNT_KEY_FILE", "/keys/sa.json"
+    )
+
+
+def test_process_environment_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YC_TOKEN", OAUTH)
+    monkeypatch.setenv("YC_APIGATEWAY_CONNECTIONS_ENDPOINT", "http://127.0.0.1:9")
+    settings = Settings.resolve()
+    assert settings.credential == CredentialSource("oauth_token", "YC_TOKEN", OAUTH)
+    assert settings.connections_endpoint == "http://127.0.0.1:9"
+
+
+def test_empty_values_count_as_unset() -> None:
+    settings = Settings.resolve(
+        token="",
+        config={"yandex:token": "", "yandex:serviceAccountKeyFile": ""},
+        environ={"YC_IAM_TOKEN": "  ", "YC_TOKEN": OAUTH, "YC_ENDPOINT": ""},
+    )
+    assert settings.credential == CredentialSource("oauth_token", "YC_TOKEN", OAUTH)
+    assert settings.connections_endpoint == "https://apigateway-connections.api.cloud.yandex.net"
+
+
+def test_namespace_config_key_form_is_accepted() -> None:
+    settings = Settings.resolve(
+        config={
+            "yandex:config:token": OAUTH,
+            "yandex:config:endpoint": "api.example.com:8443",
+            "yc-websocket:config:iamEndpoint": "https://iam.example.org",
+            "yc-websocket:config:metadataAddr": "127.0.0.1:8081",
+        },
+        environ={},
+    )
+    assert settings.credential == CredentialSource(
+        "oauth_token", "Pulumi config yandex:token", OAUTH
+    )
+    assert settings.connections_endpoint == "https://apigateway-connections.api.example.com:8443"
+    assert settings.iam_endpoint == "https://iam.example.org"
+    assert settings.metadata_addr == "127.0.0.1:8081"
+
+
+def test_keys_without_namespace_or_of_other_namespaces_are_ignored() -> None:
+    settings = Settings.resolve(
+        config={"token": OAUTH, "aws:token": OAUTH, "yc-websocket:token": OAUTH}, environ={}
+    )
+    assert settings.credential.kind == "metadata"
+
+
+# -- conflicts -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "names"),
+    [
+        (
+            {"token": IAM, "service_account_key": KEY_JSON, "environ": {}},
+            "the token argument and the service_account_key argument",
+        ),
+        (
+            {
+                "config": {"yandex:token": OAUTH, "yandex:serviceAccountKeyFile": "/k.json"},
+                "environ": {},
+            },
+            "Pulumi config yandex:token and Pulumi config yandex:serviceAccountKeyFile",
+        ),
+        ({"environ": {"YC_IAM_TOKEN": IAM, "YC_TOKEN": OAUTH}}, "YC_IAM_TOKEN and YC_TOKEN"),
+        (
+            {"environ": {"YC_TOKEN": OAUTH, "YC_SERVICE_ACCOUNT_KEY_FILE": "/k.json"}},
+            "YC_TOKEN and YC_SERVICE_ACCOUNT_KEY_FILE",
+        ),
+        (
+            {
+                "environ": {
+                    "YC_IAM_TOKEN": IAM,
+                    "YC_TOKEN": OAUTH,
+                    "YC_SERVICE_ACCOUNT_KEY_FILE": KEY_JSON,
+                }
+            },
+            "YC_IAM_TOKEN and YC_TOKEN and YC_SERVICE_ACCOUNT_KEY_FILE",
+        ),
+    ],
+)
+def test_two_credentials_at_one_level_conflict(kwargs: dict[str, object], names: str) -> None:
+    with pytest.raises(ConflictingCredentialsError) as caught:
+        Settings.resolve(**kwargs)  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert message == f"conflicting credentials: {names} are all set; keep only one of them"
+    for secret in (IAM, OAUTH, "SECRET-PEM", "/k.json"):
+        assert secret not in message
+    assert isinstance(caught.value, ConfigurationError)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_a_conflict_below_the_winning_level_does_not_matter() -> None:
+    settings = Settings.resolve(
+        config={"yandex:token": OAUTH},
+        environ={"YC_IAM_TOKEN": IAM, "YC_SERVICE_ACCOUNT_KEY_FILE": "/k.json"},
+    )
+    assert settings.credential.origin == "Pulumi config yandex:token"
+
+
+# -- YC_TOKEN shape --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "secret"),
+    [
+        ("t1.abc.def", "iam_token", "t1.abc.def"),
+        (IAM, "iam_token", IAM),
+        (f"  {IAM}\n", "iam_token", IAM),
+        ("t1.abc", "oauth_token", "t1.abc"),
+        ("t1.a.b.c", "oauth_token", "t1.a.b.c"),
+        ("t1..b", "oauth_token", "t1..b"),
+        ("t2.abc.def", "oauth_token", "t2.abc.def"),
+        ("T1.abc.def", "oauth_token", "T1.abc.def"),
+        (OAUTH, "oauth_token", OAUTH),
+    ],
+)
+def test_yc_token_is_iam_or_oauth_by_shape(value: str, kind: str, secret: str) -> None:
+    credential = Settings.resolve(environ={"YC_TOKEN": value}).credential
+    assert credential == CredentialSource(kind, "YC_TOKEN", secret)  # type: ignore[arg-type]
+    assert looks_like_iam_token(value) is (kind == "iam_token")
+
+
+def test_yc_iam_token_is_always_an_iam_token() -> None:
+    credential = Settings.resolve(environ={"YC_IAM_TOKEN": OAUTH}).credential
+    assert credential == CredentialSource("iam_token", "YC_IAM_TOKEN", OAUTH)
+
+
+def test_config_token_is_iam_or_oauth_by_shape() -> None:
+    assert Settings.resolve(config={"yandex:token": IAM}, environ={}).credential.kind == "iam_token"
+    assert (
+        Settings.resolve(config={"yandex:token": OAUTH}, environ={}).credential.kind
+        == "oauth_token"
+    )
+
+
+# -- endpoints -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("api_root", "connections", "iam"),
+    [
+        (
+            "api.cloud.yandex.net:443",
+            "https://apigateway-connections.api.cloud.yandex.net",
+            "https://iam.api.cloud.yandex.net",
+        ),
+        (
+            "api.example.com",
+            "https://apigateway-connections.api.example.com",
+            "https://iam.api.example.com",
+        ),
+        (
+            "api.example.com:8443",
+            "https://apigateway-connections.api.example.com:8443",
+            "https://iam.api.example.com:8443",
+        ),
+        (
+            "https://api.example.com",
+            "https://apigateway-connections.api.example.com",
+            "https://iam.api.example.com",
+        ),
+        (
+            "https://api.example.com:8443/",
+            "https://apigateway-connections.api.example.com:8443",
+            "https://iam.api.example.com:8443",
+        ),
+        (
+            " api.example.com:443 ",
+            "https://apigateway-connections.api.example.com",
+            "https://iam.api.example.com",
+        ),
+    ],
+)
+def test_yc_endpoint_derives_service_urls(api_root: str, connections: str, iam: str) -> None:
+    settings = Settings.resolve(environ={"YC_ENDPOINT": api_root})
+    assert settings.connections_endpoint == connections
+    assert settings.iam_endpoint == iam
+
+
+def test_default_endpoints() -> None:
+    settings = Settings.resolve(environ={})
+    assert settings.connections_endpoint == "https://apigateway-connections.api.cloud.yandex.net"
+    assert settings.iam_endpoint == "https://iam.api.cloud.yandex.net"
+    assert settings.metadata_addr == "169.254.169.254"
+
+
+def test_api_endpoint_order_argument_config_environment() -> None:
+    env = {"YC_ENDPOINT": "env.example"}
+    cfg = {"yandex:endpoint": "cfg.example"}
+    assert (
+        Settings.resolve(api_endpoint="arg.example", config=cfg, environ=env).iam_endpoint
+        == "https://iam.arg.example"
+    )
+    assert Settings.resolve(config=cfg, environ=env).iam_endpoint == "https://iam.cfg.example"
+    assert Settings.resolve(environ=env).iam_endpoint == "https://iam.env.example"
+
+
+def test_service_endpoint_order_argument_config_environment_derived() -> None:
+    env = {
+        "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": "https://conn-env.example",
+        "YC_IAM_ENDPOINT": "https://iam-env.example",
+        "YC_METADATA_ADDR": "127.0.0.3",
+        "YC_ENDPOINT": "root.example",
+    }
+    cfg = {
+        "yc-websocket:connectionsEndpoint": "https://conn-cfg.example",
+        "yc-websocket:iamEndpoint": "https://iam-cfg.example",
+        "yc-websocket:metadataAddr": "127.0.0.2",
+    }
+    explicit = Settings.resolve(
+        connections_endpoint="https://conn-arg.example",
+        iam_endpoint="https://iam-arg.example",
+        metadata_addr="127.0.0.1",
+        config=cfg,
+        environ=env,
+    )
+    assert (explicit.connections_endpoint, explicit.iam_endpoint, explicit.metadata_addr) == (
+        "https://conn-arg.example",
+        "https://iam-arg.example",
+        "127.0.0.1",
+    )
+    from_config = Settings.resolve(config=cfg, environ=env)
+    assert (from_config.connections_endpoint, from_config.iam_endpoint) == (
+        "https://conn-cfg.example",
+        "https://iam-cfg.example",
+    )
+    assert from_config.metadata_addr == "127.0.0.2"
+    from_env = Settings.resolve(environ=env)
+    assert (from_env.connections_endpoint, from_env.iam_endpoint, from_env.metadata_addr) == (
+        "https://conn-env.example",
+        "https://iam-env.example",
+        "127.0.0.3",
+    )
+    derived = Settings.resolve(environ={"YC_ENDPOINT": "root.example"})
+    assert derived.connections_endpoint == "https://apigateway-connections.root.example"
+
+
+@pytest.mark.parametrize(
+    ("api_root", "error", "fragment"),
+    [
+        ("http://api.example.com", InsecureEndpointError, "must be host[:port] or https://"),
+        ("https://api.example.com/v1", InsecureEndpointError, "must be host[:port] or https://"),
+        ("https://api.example.com?x=1", InsecureEndpointError, "must be host[:port] or https://"),
+        ("api.example.com:https", ConfigurationError, "is not host[:port]"),
+        (":443", ConfigurationError, "is not host[:port]"),
+    ],
+)
+def test_bad_api_roots_are_refused(
+    api_root: str, error: type[ConfigurationError], fragment: str
+) -> None:
+    with pytest.raises(error, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+        Settings.resolve(environ={"YC_ENDPOINT": api_root})
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://conn.example", "https://conn.example"),
+        ("https://conn.example/", "https://conn.example"),
+        (" https://conn.example:8443 ", "https://conn.example:8443"),
+        ("HTTPS://conn.example", "https://conn.example"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://127.9.8.7", "http://127.9.8.7"),
+        ("http://localhost:1", "http://localhost:1"),
+        ("http://[::1]:8080/", "http://[::1]:8080"),
+    ],
+)
+def test_valid_endpoints(url: str, expected: str) -> None:
+    assert validate_endpoint(url, "connections endpoint") == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "http://conn.example",
+            "connections endpoint http://conn.example uses plain http: a bearer token is only "
+            "sent over https, or over http to a loopback address such as a local emulator",
+        ),
+        (
+            "http://169.254.169.254",
+            "connections endpoint http://169.254.169.254 uses plain http: a bearer token is only "
+            "sent over https, or over http to a loopback address such as a local emulator",
+        ),
+        (
+            "http://10.0.0.1:80",
+            "connections endpoint http://10.0.0.1 uses plain http: a bearer token is only "
+            "sent over https, or over http to a loopback address such as a local emulator",
+        ),
+        (
+            "http://localhost.evil.example",
+            "connections endpoint http://localhost.evil.example uses plain http: a bearer token "
+            "is only sent over https, or over http to a loopback address such as a local emulator",
+        ),
+        (
+            "https://user:hunter2@conn.example",
+            "connections endpoint https://conn.example has credentials in the URL; remove them "
+            "and configure a token instead",
+        ),
+        (
+            "https://user@conn.example",
+            "connections endpoint https://conn.example has credentials in the URL; remove them "
+            "and configure a token instead",
+        ),
+        (
+            "https://conn.example/apigateways",
+            "connections endpoint https://conn.example must be a base URL without a path, "
+            "query or fragment",
+        ),
+        (
+            "https://conn.example?token=1",
+            "connections endpoint https://conn.example must be a base URL without a path, "
+            "query or fragment",
+        ),
+        (
+            "https://conn.example#x",
+            "connections endpoint https://conn.example must be a base URL without a path, "
+            "query or fragment",
+        ),
+        (
+            "conn.example",
+            "connections endpoint 'conn.example' must be an https:// URL, e.g. https://host.example",
+        ),
+        (
+            "ftp://conn.example",
+            "connections endpoint ftp://conn.example must be an https:// URL, "
+            "e.g. https://conn.example",
+        ),
+        (
+            "https://",
+            "connections endpoint 'https://' must be an https:// URL, e.g. https://host.example",
+        ),
+    ],
+)
+def test_unsafe_endpoints_are_refused(url: str, message: str) -> None:
+    with pytest.raises(InsecureEndpointError) as caught:
+        validate_endpoint(url, "connections endpoint")
+    assert str(caught.value) == message
+    assert "hunter2" not in str(caught.value)
+
+
+def test_malformed_port_is_refused() -> None:
+    with pytest.raises(InsecureEndpointError, match="is not a valid URL"):
+        validate_endpoint("https://conn.example:99999", "IAM endpoint")
+
+
+def test_resolve_validates_every_endpoint() -> None:
+    with pytest.raises(InsecureEndpointError, match=r"^connections endpoint http://conn\.example "):
+        Settings.resolve(connections_endpoint="http://conn.example", environ={})
+    with pytest.raises(InsecureEndpointError, match=r"^IAM endpoint http://iam\.example "):
+        Settings.resolve(environ={"YC_IAM_ENDPOINT": "http://iam.example"})
+    with pytest.raises(ConfigurationError, match="metadata address 'a/b' must be host"):
+        Settings.resolve(config={"yc-websocket:metadataAddr": "a/b"}, environ={})
+
+
+@pytest.mark.parametrize(
+    ("addr", "expected"),
+    [
+        ("169.254.169.254", "169.254.169.254"),
+        ("127.0.0.1:8080", "127.0.0.1:8080"),
+        ("http://127.0.0.1:8080/", "127.0.0.1:8080"),
+        (" metadata.internal ", "metadata.internal"),
+        ("[::1]:80", "[::1]:80"),
+    ],
+)
+def test_valid_metadata_addresses(addr: str, expected: str) -> None:
+    assert validate_metadata_addr(addr) == expected
+
+
+@pytest.mark.parametrize(
+    "addr", ["", "host/path", "user@host", "user:pw@host:80", "host:port", "host?x=1", "https://h"]
+)
+def test_invalid_metadata_addresses(addr: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        validate_metadata_addr(addr)
+    shown = repr(addr.replace("user:pw@", "***@").replace("user@", "***@"))
+    assert str(caught.value) == (
+        f"metadata address {shown} must be host[:port], e.g. 169.254.169.254"
+    )
+    assert "pw" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("127.0.0.1", True),
+        ("127.255.0.9", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("128.0.0.1", False),
+        ("169.254.169.254", False),
+        ("example.com", False),
+        ("localhost.example.com", False),
+        ("", False),
+    ],
+)
+def test_is_loopback_host(host: str, loopback: bool) -> None:
+    assert is_loopback_host(host) is loopback
+
+
+# -- secrets never shown ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"token": OAUTH},
+        {"token": IAM},
+        {"service_account_key": KEY_JSON},
+        {"config": {"yandex:token": OAUTH}},
+        {"environ": {"YC_TOKEN": OAUTH}},
+    ],
+)
+def test_secrets_never_appear_in_repr_or_str(kwargs: dict[str, object]) -> None:
+    settings = Settings.resolve(**{"environ": {}, **kwargs})  # type: ignore[arg-type]
+    shown = [repr(settings), str(settings), repr(settings.credential), str(settings.credential)]
+    for text in shown:
+        for secret in (OAUTH, IAM, KEY_JSON, "SECRET-PEM", "SecretPart", "SecretOAuth"):
+            assert secret not in text
+    assert settings.credential.secret in (OAUTH, IAM, KEY_JSON)
+
+
+def test_credential_source_str_says_kind_and_origin() -> None:
+    assert str(CredentialSource("oauth_token", "YC_TOKEN", OAUTH)) == "oauth token from YC_TOKEN"
+    assert (
+        str(CredentialSource("service_account_key", "the service_account_key argument", "x"))
+        == "service account key from the service_account_key argument"
+    )
+    assert repr(CredentialSource("iam_token", "YC_IAM_TOKEN", IAM)) == (
+        "CredentialSource(kind='iam_token', origin='YC_IAM_TOKEN')"
+    )
