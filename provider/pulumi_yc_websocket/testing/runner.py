@@ -24,6 +24,7 @@ from pulumi.runtime.mocks import set_mocks
 from pulumi.runtime.stack import massage, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from .errors import EngineError, ProviderError
 from .mocks import DynamicProviderMocks, StepRecord, is_dynamic_type
 from .properties import from_struct, mark_secret_outputs
 
@@ -67,6 +68,16 @@ def _in_thread(fn: Callable[[], _T]) -> _T:
     return box["value"]  # type: ignore[no-any-return]
 
 
+def _quiet_about_reported_errors(
+    loop: asyncio.AbstractEventLoop, context: dict[str, Any]
+) -> None:
+    # A failed step fails every output future that depends on it; the run raises the error
+    # itself, so asyncio's "exception was never retrieved" for those futures is noise.
+    if isinstance(context.get("exception"), EngineError | ProviderError):
+        return
+    loop.default_exception_handler(context)
+
+
 def _execute(
     program: Program,
     mocks: DynamicProviderMocks,
@@ -78,6 +89,7 @@ def _execute(
     secret_keys: Collection[str],
 ) -> dict[str, Any]:
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_quiet_about_reported_errors)
     asyncio.set_event_loop(loop)
     try:
         settings.reset_options(project=project, stack=stack, preview=preview)
