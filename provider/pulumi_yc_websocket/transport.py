@@ -1,17 +1,16 @@
-"""One pooled HTTP session: bounded bodies, per-attempt timeouts, no redirects, typed failures."""
+"""Pooled HTTP on urllib3: bounded bodies, per-attempt timeouts, no redirects, typed failures."""
 
 from __future__ import annotations
 
 import os
 import threading
+import urllib.request
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
-import requests.adapters
-import requests.utils
+import urllib3
 import urllib3.exceptions
 
 from .errors import (
@@ -25,7 +24,7 @@ from .retry import Deadline
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 _READ_CHUNK_BYTES = 64 * 1024
 _ACCEPT_ENCODING = "gzip, deflate"
-"""The encodings :class:`_Inflater` decodes (requests would also offer br/zstd when installed)."""
+"""The encodings :class:`_Inflater` decodes."""
 
 
 @dataclass(frozen=True)
@@ -38,10 +37,10 @@ class HttpResponse:
 
 
 class HttpTransport:
-    """A thread-safe, pooled ``requests`` session with proxy settings read once.
+    """Thread-safe connection pools (urllib3), with proxy and CA settings read once.
 
-    The environment (proxies, CA bundle) is read at construction, not on every request: a
-    default ``Session`` re-reads it per request, which costs about a third of a local lookup.
+    urllib3 directly, not ``requests``: a lookup is one small GET, and the session layer (with
+    its per-request environment merge) cost more than the request itself on a local network.
     """
 
     def __init__(
@@ -56,20 +55,19 @@ class HttpTransport:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_body_bytes = max_body_bytes
-        self._environ = dict(os.environ if environ is None else environ)
-        self._session = requests.Session()
-        self._session.trust_env = False
-        self._session.headers["Accept-Encoding"] = _ACCEPT_ENCODING
-        self._session.verify = (
-            self._environ.get("REQUESTS_CA_BUNDLE") or self._environ.get("CURL_CA_BUNDLE") or True
-        )
-        adapter = requests.adapters.HTTPAdapter(
-            pool_connections=4, pool_maxsize=max_connections, max_retries=0
-        )
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
-        self._proxies: dict[str, dict[str, str]] = {}
-        self._proxies_lock = threading.Lock()
+        source = os.environ if environ is None else environ
+        self._environ = {key.lower(): value for key, value in source.items()}
+        self._pool_options = {
+            "num_pools": 4,
+            "maxsize": max_connections,
+            "block": False,
+            "retries": False,
+            "cert_reqs": "CERT_REQUIRED",
+            "ca_certs": _ca_bundle(self._environ),
+        }
+        self._direct = urllib3.PoolManager(**self._pool_options)  # type: ignore[arg-type]
+        self._managers: dict[str, urllib3.PoolManager] = {}
+        self._managers_lock = threading.Lock()
 
     def request(
         self,
@@ -92,53 +90,65 @@ class HttpTransport:
             )
         read_timeout = min(self.read_timeout, remaining)
         origin = origin_of(url)
-        if any("\0" in value for value in (headers or {}).values()):
-            raise _unsendable_header(service)  # requests would send a NUL as is (RFC 9110 5.5)
+        all_headers = {"Accept-Encoding": _ACCEPT_ENCODING, **(headers or {})}
+        if not all(_sendable(value) for value in all_headers.values()):
+            # A token HTTP cannot carry (line break, NUL, non-Latin-1): nothing is sent, and
+            # no error that quotes the header value is chained to ours.
+            raise _unsendable_header(service)
+        timeout = urllib3.Timeout(
+            connect=min(connect_timeout or self.connect_timeout, remaining), read=read_timeout
+        )
         try:
-            response = self._session.request(
+            response = self._manager_for(origin).urlopen(
                 method,
                 url,
-                headers=dict(headers or {}),
-                data=body,
-                timeout=(min(connect_timeout or self.connect_timeout, remaining), read_timeout),
-                allow_redirects=False,
-                stream=True,
-                proxies=self._proxies_for(origin),
+                body=body,
+                headers=all_headers,
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                decode_content=False,
+                timeout=timeout,
             )
             try:
                 content = self._read_body(response, service=service, deadline=deadline)
-            finally:
+            except BaseException:
                 response.close()
-        except (requests.exceptions.InvalidHeader, UnicodeEncodeError):
-            # A header value (the token) HTTP cannot carry: a line break or a non-Latin-1
-            # character. Nothing was sent; retrying cannot help. Raised outside the handler so
-            # the original error, which quotes the header value, is not chained to ours.
-            content = None
-        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+                raise
+            finally:
+                response.release_conn()
+        except urllib3.exceptions.HTTPError as exc:
             raise self._network_error(exc, service, origin, deadline, read_timeout) from None
-        if content is None:
-            raise _unsendable_header(service)
-        return HttpResponse(response.status_code, response.headers, content)
+        return HttpResponse(response.status, response.headers, content)
 
     def close(self) -> None:
         """Close every pooled connection."""
-        self._session.close()
+        self._direct.clear()
+        with self._managers_lock:
+            for manager in self._managers.values():
+                manager.clear()
 
-    def _proxies_for(self, origin: str) -> dict[str, str]:
-        proxies = self._proxies.get(origin)
-        if proxies is None:
-            with self._proxies_lock:
-                proxies = _environ_proxies(origin, self._environ)
-                self._proxies[origin] = proxies
-        return proxies
+    def _manager_for(self, origin: str) -> urllib3.PoolManager:
+        manager = self._managers.get(origin)
+        if manager is None:
+            with self._managers_lock:
+                proxy = _environ_proxy(origin, self._environ)
+                manager = (
+                    urllib3.ProxyManager(proxy, **self._pool_options)  # type: ignore[arg-type]
+                    if proxy
+                    else self._direct
+                )
+                self._managers[origin] = manager
+        return manager
 
-    def _read_body(self, response: requests.Response, *, service: str, deadline: Deadline) -> bytes:
+    def _read_body(
+        self, response: urllib3.BaseHTTPResponse, *, service: str, deadline: Deadline
+    ) -> bytes:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise _oversized(service, self.max_body_bytes, response.status_code)
-        raw = response.raw
+            raise _oversized(service, self.max_body_bytes, response.status)
         inflater = _Inflater.for_encoding(
-            response.headers.get("Content-Encoding", ""), service, response.status_code
+            response.headers.get("Content-Encoding", ""), service, response.status
         )
         chunks: list[bytes] = []
         size = 0
@@ -155,10 +165,11 @@ class HttpTransport:
             # once the body is read and the connection is back in the pool.) Compressed bodies
             # are inflated here, not by urllib3, whose read1 keeps reading while a trickled
             # stream inflates to nothing.
-            connection = raw.connection
-            if connection is not None and connection.sock is not None:
-                connection.sock.settimeout(min(self.read_timeout, remaining))
-            chunk = raw.read1(_READ_CHUNK_BYTES, decode_content=False)
+            connection = response.connection
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                sock.settimeout(min(self.read_timeout, remaining))
+            chunk = response.read1(_READ_CHUNK_BYTES, decode_content=False)
             if not chunk:
                 return b"".join(chunks)
             if inflater is not None:
@@ -167,45 +178,43 @@ class HttpTransport:
                 except zlib.error:
                     raise InvalidResponseError(
                         f"the answer of {service} is not valid {inflater.encoding} data",
-                        http_status=response.status_code,
+                        http_status=response.status,
                         service=service,
                         hint="check that the endpoint points at the Yandex Cloud API",
                     ) from None
             size += len(chunk)
             if size > self.max_body_bytes:
-                raise _oversized(service, self.max_body_bytes, response.status_code)
+                raise _oversized(service, self.max_body_bytes, response.status)
             chunks.append(chunk)
 
     @staticmethod
     def _network_error(
-        exc: requests.exceptions.RequestException | urllib3.exceptions.HTTPError,
+        exc: urllib3.exceptions.HTTPError,
         service: str,
         origin: str,
         deadline: Deadline,
         read_timeout: float,
     ) -> ServiceUnavailableError:
-        # Errors while reading the body come from urllib3 itself (``raw.read1``).
-        timeout = requests.exceptions.Timeout | urllib3.exceptions.TimeoutError
-        if isinstance(exc, timeout) and deadline.expired():
+        if isinstance(exc, urllib3.exceptions.TimeoutError) and deadline.expired():
             return DeadlineExceededError(
                 f"the lookup's deadline of {deadline.seconds:g}s passed waiting for {service} "
                 f"at {origin}",
                 service=service,
                 hint="raise the timeout, or check the network path to the service",
             )
-        if isinstance(exc, requests.exceptions.ConnectTimeout):
-            reason = "connecting timed out"
-        elif isinstance(exc, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError):
-            reason = f"no answer within {read_timeout:g}s"
-        elif isinstance(
-            exc,
-            requests.exceptions.ChunkedEncodingError
-            | requests.ConnectionError
-            | urllib3.exceptions.ProtocolError,
+        # NewConnectionError subclasses ConnectTimeoutError: test it first.
+        if isinstance(
+            exc, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ProtocolError
         ):
             reason = _connection_reason(exc)
+        elif isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
+            reason = "connecting timed out"
+        elif isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+            reason = f"no answer within {read_timeout:g}s"
+        elif isinstance(exc, urllib3.exceptions.SSLError):
+            reason = "TLS failed: " + _connection_reason(exc)
         else:
-            reason = type(exc).__name__
+            reason = _connection_reason(exc)
         return ServiceUnavailableError(
             f"could not get an answer from {service} at {origin} ({reason})",
             service=service,
@@ -291,12 +300,33 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _environ_proxies(origin: str, environ: Mapping[str, str]) -> dict[str, str]:
-    # requests reads proxies from os.environ; resolve them once, for this origin, from ours.
-    scheme = urlsplit(origin).scheme
-    lowered = {key.lower(): value for key, value in environ.items()}
-    no_proxy = lowered.get("no_proxy")
-    if requests.utils.should_bypass_proxies(origin, no_proxy=no_proxy):
-        return {}
-    proxy = lowered.get(f"{scheme}_proxy") or lowered.get("all_proxy")
-    return {scheme: proxy} if proxy else {}
+def _environ_proxy(origin: str, environ: Mapping[str, str]) -> str | None:
+    """The proxy URL the (lower-cased) environment sets for ``origin``, if any."""
+    parts = urlsplit(origin)
+    no_proxy = environ.get("no_proxy", "")
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if no_proxy and bypass(parts.hostname or "", {"no": no_proxy}):
+        return None
+    return environ.get(f"{parts.scheme}_proxy") or environ.get("all_proxy") or None
+
+
+def _ca_bundle(environ: Mapping[str, str]) -> str | None:
+    """A CA bundle named by the environment, else certifi's, else the system's (``None``)."""
+    named = environ.get("requests_ca_bundle") or environ.get("curl_ca_bundle")
+    if named:
+        return named
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return str(certifi.where())
+
+
+def _sendable(value: str) -> bool:
+    if "\r" in value or "\n" in value or "\0" in value:
+        return False
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
