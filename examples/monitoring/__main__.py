@@ -71,7 +71,7 @@ def summary(report: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def connection_health(connection: WebSocketConnection) -> pulumi.Output[dict[str, Any]]:
     """Health of one looked-up connection; a closed one is known as closed even in preview."""
 
-    def measure(found: bool) -> Any:
+    def measure(found: bool) -> pulumi.Input[dict[str, Any]]:
         if not found:
             return health(False, None, None, None)
         return pulumi.Output.all(

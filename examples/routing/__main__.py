@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
 
 import pulumi
 
-from pulumi_yc_websocket import WebSocketConnection
+from pulumi_yc_websocket import WebSocketConnection, WebSocketConnectionIdentity
 
 _BOT = re.compile(r"bot|crawler|spider|curl|wget|python-requests|httpclient", re.IGNORECASE)
 _MOBILE = re.compile(r"mobile|android|iphone|ipad", re.IGNORECASE)
@@ -56,7 +55,9 @@ def pool_for(source_ip: str) -> str:
     )
 
 
-def route(connection_id: str, gateway_id: str, identity: Any) -> dict[str, str]:
+def route(
+    connection_id: str, gateway_id: str, identity: WebSocketConnectionIdentity | None
+) -> dict[str, str]:
     """The routing decision for one connection."""
     source_ip = identity.source_ip if identity else ""
     user_agent = identity.user_agent if identity else ""
@@ -82,7 +83,7 @@ class RoutingPolicy(pulumi.ComponentResource):
         self.register_outputs({"gatewayId": self.gateway_id})
 
 
-decisions = []
+decisions: list[pulumi.Output[dict[str, str]]] = []
 for connection_id in connection_ids:
     connection = WebSocketConnection(f"connection-{connection_id}", connection_id=connection_id)
     decisions.append(

@@ -63,6 +63,9 @@ __all__ = [
 _MISSING = object()
 
 
+_READ_RESPONSE_FIELDS = frozenset(resource_pb2.ReadResourceResponse.DESCRIPTOR.fields_by_name)
+
+
 def is_dynamic_type(type_: str) -> bool:
     """Whether a type token is a Python dynamic resource (``pulumi-python:dynamic...``)."""
     return type_.startswith(("pulumi-python:dynamic:", "pulumi-python:dynamic/"))
@@ -464,6 +467,7 @@ class EngineMonitor(MockMonitor):
         self.resources[urn] = MockMonitor.ResourceRegistration(
             urn, outcome.id, to_sdk_value(outcome.outputs)
         )
-        return resource_pb2.ReadResourceResponse(
-            urn=urn, id=outcome.id, properties=to_struct(outcome.outputs)
-        )
+        response: dict[str, Any] = {"urn": urn, "properties": to_struct(outcome.outputs)}
+        if "id" in _READ_RESPONSE_FIELDS:  # a field since pulumi 3.271
+            response["id"] = outcome.id
+        return resource_pb2.ReadResourceResponse(**response)

@@ -68,9 +68,7 @@ def _in_thread(fn: Callable[[], _T]) -> _T:
     return box["value"]  # type: ignore[no-any-return]
 
 
-def _quiet_about_reported_errors(
-    loop: asyncio.AbstractEventLoop, context: dict[str, Any]
-) -> None:
+def _quiet_about_reported_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     # A failed step fails every output future that depends on it; the run raises the error
     # itself, so asyncio's "exception was never retrieved" for those futures is noise.
     if isinstance(context.get("exception"), EngineError | ProviderError):

@@ -1,0 +1,94 @@
+"""A user's Pulumi program, for ``mypy --strict`` only (never run, never collected by pytest).
+
+CI type-checks it against the installed wheel (``.ci/check_package.py``) and the checkout
+(``.ci/typecheck.sh``): the public API's types must be what a user sees in their editor. With
+``warn_unused_ignores`` (part of ``--strict``), each ``type: ignore`` below also proves that mypy
+rejects that call.
+"""
+
+from __future__ import annotations
+
+from typing import assert_type
+
+import pulumi
+
+from pulumi_yc_websocket import (
+    AwaitableGetWebSocketConnectionResult,
+    Connection,
+    ConnectionsClient,
+    GetWebSocketConnectionResult,
+    Timestamp,
+    WebSocketConnection,
+    WebSocketConnectionIdentity,
+    __version__,
+    get_websocket_connection,
+    get_websocket_connection_output,
+    parse_timestamp,
+)
+
+assert_type(__version__, str)
+
+config = pulumi.Config()
+connection_id: pulumi.Output[str] = config.require_secret("connectionId")
+
+# The resource: every output typed, inputs accept plain values and Outputs.
+connection = WebSocketConnection("client", connection_id=connection_id, secret_identity=True)
+assert_type(connection.connection_id, pulumi.Output[str])
+assert_type(connection.found, pulumi.Output[bool])
+assert_type(connection.gateway_id, pulumi.Output[str | None])
+assert_type(connection.identity, pulumi.Output[WebSocketConnectionIdentity | None])
+assert_type(connection.connected_at, pulumi.Output[str | None])
+assert_type(connection.last_active_at, pulumi.Output[str | None])
+assert_type(connection.allow_missing, pulumi.Output[bool])
+assert_type(connection.id, pulumi.Output[str])
+
+source_ip = connection.identity.apply(lambda identity: identity.source_ip if identity else "")
+assert_type(source_ip, pulumi.Output[str])
+pulumi.export("sourceIp", source_ip)
+
+existing = WebSocketConnection.get("existing", "EfKvQ47JSz6mjzNl3h9qBrAM")
+assert_type(existing, WebSocketConnection)
+assert_type(existing.gateway_id, pulumi.Output[str | None])
+
+WebSocketConnection(
+    "missing-ok",
+    "EfKvQ47JSz6mjzNl3h9qBrAM",
+    pulumi.ResourceOptions(additional_secret_outputs=["identity"]),
+    allow_missing=True,
+)
+WebSocketConnection("wrong", connection_id=42)  # type: ignore[arg-type]
+WebSocketConnection("wrong", "id", allow_missing="yes")  # type: ignore[arg-type]
+
+# The functions.
+result = get_websocket_connection("EfKvQ47JSz6mjzNl3h9qBrAM", allow_missing=True)
+assert_type(result, AwaitableGetWebSocketConnectionResult)
+assert_type(result.found, bool)
+assert_type(result.gateway_id, str | None)
+assert_type(result.identity, WebSocketConnectionIdentity | None)
+if result.identity is not None:
+    assert_type(result.identity.user_agent, str)
+
+info = get_websocket_connection_output(connection.connection_id)
+assert_type(info, pulumi.Output[GetWebSocketConnectionResult])
+assert_type(info.apply(lambda i: i.gateway_id), pulumi.Output[str | None])
+assert_type(info.apply(lambda i: i.last_active_at), pulumi.Output[str | None])
+get_websocket_connection_output(42)  # type: ignore[arg-type]
+
+
+async def awaited() -> None:
+    """``await get_websocket_connection(...)`` gives the plain result."""
+    plain = await get_websocket_connection("EfKvQ47JSz6mjzNl3h9qBrAM")
+    assert_type(plain, GetWebSocketConnectionResult)
+
+
+# The client, without Pulumi.
+with ConnectionsClient() as client:
+    looked_up = client.get("EfKvQ47JSz6mjzNl3h9qBrAM")
+    assert_type(looked_up, Connection)
+    assert_type(looked_up.gateway_id, str)
+    assert_type(looked_up.identity.source_ip, str)
+    assert_type(looked_up.last_active_at, Timestamp | None)
+    if looked_up.last_active_at is not None:
+        assert_type(looked_up.last_active_at.nanosecond, int)
+        assert_type(looked_up.last_active_at.rfc3339(), str)
+assert_type(parse_timestamp("2026-11-29T16:34:05.989247652Z"), Timestamp)
