@@ -94,9 +94,8 @@ class WebSocketConnectionProvider(ResourceProvider):
         }
         connection_id = _plain(inputs[CONNECTION_ID])
         if _is_unknown(connection_id):
-            return CheckResult(
-                inputs, []
-            )  # Not known in preview: the looked-up fields stay unknown.
+            # Not known yet (preview): no request, and the looked-up fields stay unknown.
+            return CheckResult(inputs, [])
         try:
             validate_connection_id(connection_id)
             found = _lookup(connection_id, allow_missing=allow_missing)
