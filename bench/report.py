@@ -282,21 +282,22 @@ def _why_client_cpu(key: str, s: JSON) -> str:
         return (
             f"the client spends as much CPU per lookup as the naive session (naive/client CPU: "
             f"{cpu}; sequentially {_f(c['cpu_us_per_lookup'], 0)} vs "
-            f"{_f(n['cpu_us_per_lookup'], 0)} µs): both are `requests`, and the client's own "
-            f"layers give back what it saves.{detail} A bare urllib3 pool with the same model "
-            f"spends {_f(u['cpu_us_per_lookup'], 0)} µs. {bottleneck}"
+            f"{_f(n['cpu_us_per_lookup'], 0)} µs): the client's own layers (validation, "
+            "deadline and retry, bounded reads, parsing) cost what its transport saves."
+            f"{detail} A bare urllib3 pool with the same model spends "
+            f"{_f(u['cpu_us_per_lookup'], 0)} µs. {bottleneck}"
         )
     bare = {t: v["urllib3"][t]["lookups_per_s"] / x["lookups_per_s"] for t, x in v["grpc"].items()}
     stub_vs_urllib3 = ", ".join(f"{t} threads {_f(r)}x" for t, r in bare.items())
     verdict = (
-        "so the HTTP path is not the obstacle: requests and the client's layers are"
+        "so the HTTP path is not the obstacle: the client's own layers are"
         if min(bare.values()) >= 0.6
         else "so plain HTTP/1.1 in Python is part of the gap"
     )
     return (
         f"the gRPC stub spends {_f(gr['cpu_us_per_lookup'], 0)} µs of CPU per lookup (protobuf "
         "over HTTP/2 in grpc's C core) against the client's "
-        f"{_f(c['cpu_us_per_lookup'], 0)} (HTTP/1.1 through requests, urllib3 and http.client "
+        f"{_f(c['cpu_us_per_lookup'], 0)} (HTTP/1.1 through urllib3 and http.client "
         f"in Python). A bare urllib3 pool with the same model reaches {stub_vs_urllib3} of the "
         f"stub's lookups/s (medians), {verdict}. {bottleneck}"
     )
@@ -356,7 +357,7 @@ def _why(results: JSON) -> list[str]:
                     f"provider that only sleeps 20 ms needs {_f(floor_cpu)} ms of provider CPU "
                     f"per Check and reaches {_f(floor.get('vs_limit'))}x the limit: that much is "
                     "the server's own per-call cost on this machine; the rest is the lookup "
-                    "(requests, pydantic)."
+                    "(HTTP through urllib3 and http.client, parsing with pydantic)."
                 )
                 if n == "100":
                     text += (

@@ -126,13 +126,7 @@ def main() -> int:
     with EmulatorServer(backend) as server:
         seed = json.loads(DEMO_SEED_PATH.read_text(encoding="utf-8"))
         token = next(t["token"] for t in seed["iamTokens"] if "viewer" not in t["roles"])
-        env = {
-            **os.environ,
-            "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": server.url,
-            "YC_IAM_ENDPOINT": server.url,
-            "YC_METADATA_ADDR": f"127.0.0.1:{server.port}",
-            "YC_IAM_TOKEN": token,
-        }
+        env = {**os.environ, **server.env, "YC_IAM_TOKEN": token}
         _banner(f"Emulator running at {server.url} (Connection.Get, IAM tokens, VM metadata)")
         open_connections = backend.connections()
         gateways = {c["gatewayId"] for c in open_connections}

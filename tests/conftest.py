@@ -229,11 +229,7 @@ class Emulator:
     @property
     def env(self) -> dict[str, str]:
         """Endpoints and metadata address of the emulator, as environment variables."""
-        return {
-            "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": self.url,
-            "YC_IAM_ENDPOINT": self.url,
-            "YC_METADATA_ADDR": self.metadata_addr,
-        }
+        return self.server.env
 
     @property
     def faults(self) -> Any:

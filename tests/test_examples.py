@@ -36,13 +36,7 @@ GATEWAY_B = "d5d9kq2v7n3r8s6t4u1b"
 
 @pytest.fixture(scope="module")
 def provider(emulator_server: EmulatorServer) -> Iterator[ProviderServer]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "YC_IAM_TOKEN": TOKEN,
-        "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": emulator_server.url,
-        "YC_IAM_ENDPOINT": emulator_server.url,
-        "YC_METADATA_ADDR": f"127.0.0.1:{emulator_server.port}",
-    }
+    env = {"PATH": os.environ.get("PATH", ""), "YC_IAM_TOKEN": TOKEN, **emulator_server.env}
     with ProviderServer(env=env, inherit_env=False) as server:
         yield server
 

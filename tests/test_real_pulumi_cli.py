@@ -76,9 +76,7 @@ def test_preview_and_up_against_the_emulator(tmp_path: Path) -> None:
             "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
             "PULUMI_CONFIG_PASSPHRASE": "test-only-passphrase",
             "YC_IAM_TOKEN": "t1.cli-integration.token",
-            "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": server.url,
-            "YC_IAM_ENDPOINT": server.url,
-            "YC_METADATA_ADDR": f"127.0.0.1:{server.port}",
+            **server.env,
         }
         (tmp_path / "state").mkdir()
         _pulumi(["stack", "init", "dev"], project, env)

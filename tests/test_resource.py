@@ -49,13 +49,7 @@ EXPECTED = {
 
 
 def _provider_env(server: EmulatorServer, **extra: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": server.url,
-        "YC_IAM_ENDPOINT": server.url,
-        "YC_METADATA_ADDR": f"127.0.0.1:{server.port}",
-        **extra,
-    }
+    return {"PATH": os.environ.get("PATH", ""), **server.env, **extra}
 
 
 @pytest.fixture(scope="module")

@@ -100,11 +100,7 @@ class Emu:
     @property
     def env(self) -> dict[str, str]:
         """Environment pointing every endpoint at this emulator (no credential)."""
-        return {
-            "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": self.url,
-            "YC_IAM_ENDPOINT": self.url,
-            "YC_METADATA_ADDR": self.metadata_addr,
-        }
+        return self.server.env
 
     def track(self, client: Any) -> Any:
         """Close ``client`` when the test ends."""

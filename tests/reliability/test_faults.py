@@ -396,11 +396,7 @@ class FaultEmulator:
 
     @property
     def env(self) -> dict[str, str]:
-        return {
-            "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": self.url,
-            "YC_IAM_ENDPOINT": self.url,
-            "YC_METADATA_ADDR": f"{self.server.host}:{self.server.port}",
-        }
+        return self.server.env
 
     def reset(self) -> int:
         """Clear faults, restore token settings; returns where this run's log slice starts."""

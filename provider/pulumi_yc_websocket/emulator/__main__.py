@@ -70,9 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     with server:
         print(f"Emulator listening on {server.url} (Ctrl-C to stop)")
-        print(f"export YC_APIGATEWAY_CONNECTIONS_ENDPOINT={server.url}")
-        print(f"export YC_IAM_ENDPOINT={server.url}")
-        print(f"export YC_METADATA_ADDR={server.host}:{server.port}")
+        for name, value in server.env.items():
+            print(f"export {name}={value}")
         token = _first_iam_token(seeds)
         if token is not None:
             print(f"export YC_IAM_TOKEN={token}")

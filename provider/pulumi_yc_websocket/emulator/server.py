@@ -413,6 +413,15 @@ class EmulatorServer:
         return f"http://{self.host}:{self.port}"
 
     @property
+    def env(self) -> dict[str, str]:
+        """Environment variables pointing the package's client, CLI and provider here."""
+        return {
+            "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": self.url,
+            "YC_IAM_ENDPOINT": self.url,
+            "YC_METADATA_ADDR": f"{self.host}:{self.port}",
+        }
+
+    @property
     def accepted_connections(self) -> int:
         """TCP connections accepted so far (to check that clients keep connections alive)."""
         return self._httpd.accepted
