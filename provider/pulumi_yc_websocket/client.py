@@ -127,7 +127,7 @@ class ConnectionsClient:
         """Look up one connection; raise a typed :class:`ApiError` subclass on failure."""
         url = connection_url(self.endpoint, connection_id)
         deadline = Deadline(self.timeout)
-        exchange = self._exchange_for(deadline)
+        exchange = _Exchange(self, deadline)
         token = self.credentials.token(exchange, deadline)
         try:
             response = self._send_with_retry("GET", url, "connections", deadline, token=token)
@@ -175,9 +175,6 @@ class ConnectionsClient:
 
     def __repr__(self) -> str:
         return f"ConnectionsClient(endpoint={self.endpoint!r}, credentials={self.credentials!r})"
-
-    def _exchange_for(self, deadline: Deadline) -> _Exchange:
-        return _Exchange(self, deadline)
 
     def _send_with_retry(
         self,

@@ -167,10 +167,7 @@ def test_pulumi_config(emu: Emu, connects: list[Any], key: str) -> None:
 USERINFO_CASES = sorted(name for name in endpoints("http://127.0.0.1:1") if "userinfo" in name)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [name for name in USERINFO_CASES],
-)
+@pytest.mark.parametrize("name", USERINFO_CASES)
 def test_userinfo_password_is_never_echoed(
     emu: Emu, connects: list[Any], monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
@@ -193,26 +190,23 @@ def test_userinfo_password_is_never_echoed(
 
 
 API_ROOTS = {
-    "userinfo": (f"{USER}:{PASSWORD}@api.example.net:443", ""),
-    "userinfo https": (f"https://{USER}:{PASSWORD}@api.example.net", ""),
-    "userinfo malformed port": (f"https://{USER}:{PASSWORD}@api.example.net:x", ""),
-    "userinfo no port": (f"{USER}:{PASSWORD}@api.example.net", ""),
-    "http": ("http://api.example.net", ""),
-    "path": ("https://api.example.net/v1", ""),
-    "query": ("https://api.example.net?x", ""),
-    "port letters": ("api.example.net:abc", ""),
-    "empty host": (":443", ""),
-    "ftp": ("ftp://api.example.net", ""),
+    "userinfo": f"{USER}:{PASSWORD}@api.example.net:443",
+    "userinfo https": f"https://{USER}:{PASSWORD}@api.example.net",
+    "userinfo malformed port": f"https://{USER}:{PASSWORD}@api.example.net:x",
+    "userinfo no port": f"{USER}:{PASSWORD}@api.example.net",
+    "http": "http://api.example.net",
+    "path": "https://api.example.net/v1",
+    "query": "https://api.example.net?x",
+    "port letters": "api.example.net:abc",
+    "empty host": ":443",
+    "ftp": "ftp://api.example.net",
 }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [name for name in API_ROOTS],
-)
+@pytest.mark.parametrize("name", list(API_ROOTS))
 def test_api_root(emu: Emu, connects: list[Any], name: str) -> None:
     """YC_ENDPOINT / yandex:endpoint is host[:port]; the service hosts derive from it."""
-    value, _ = API_ROOTS[name]
+    value = API_ROOTS[name]
     environ = {"YC_IAM_TOKEN": IAM_TOKEN, "YC_METADATA_ADDR": emu.metadata_addr}
     for source in (
         {"environ": {**environ, "YC_ENDPOINT": value}},
@@ -226,20 +220,17 @@ def test_api_root(emu: Emu, connects: list[Any], name: str) -> None:
 
 
 METADATA_ADDRS = {
-    "userinfo": (f"{USER}:{PASSWORD}@169.254.169.254", ""),
-    "userinfo with scheme": (f"http://{USER}:{PASSWORD}@169.254.169.254", ""),
-    "path": ("169.254.169.254/latest", ""),
-    "query": ("169.254.169.254?x=1", ""),
-    "port letters": ("169.254.169.254:abc", ""),
+    "userinfo": f"{USER}:{PASSWORD}@169.254.169.254",
+    "userinfo with scheme": f"http://{USER}:{PASSWORD}@169.254.169.254",
+    "path": "169.254.169.254/latest",
+    "query": "169.254.169.254?x=1",
+    "port letters": "169.254.169.254:abc",
 }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [name for name in METADATA_ADDRS],
-)
+@pytest.mark.parametrize("name", list(METADATA_ADDRS))
 def test_metadata_address(emu: Emu, connects: list[Any], name: str) -> None:
-    value, _ = METADATA_ADDRS[name]
+    value = METADATA_ADDRS[name]
     with pytest.raises(ConfigurationError) as caught:
         Settings.resolve(environ={"YC_METADATA_ADDR": value})
     assert PASSWORD not in f"{caught.value} {caught.value!r}"
