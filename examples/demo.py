@@ -4,7 +4,7 @@ and by the three example stacks.
 Run with ``make demo``. Nothing here reaches Yandex Cloud: every request goes to 127.0.0.1. The
 stacks run offline through the real provider server driven by the engine stand-in
 (``pulumi_yc_websocket.testing``); where the ``pulumi`` CLI is installed, the real
-``pulumi preview`` runs too, with a local file backend.
+``pulumi preview`` runs instead, with a throwaway local file backend.
 """
 
 from __future__ import annotations
@@ -61,11 +61,16 @@ STACK_CONFIG: dict[str, dict[str, Any]] = {
 
 
 def _stacks(env: dict[str, str]) -> None:
-    """Preview, then up, of each example stack against the emulator."""
+    """Each example stack against the emulator: the real ``pulumi preview`` where the CLI is
+    installed, else preview and up offline through the engine stand-in."""
     from offline import EXAMPLES, readable, run_example
 
     from pulumi_yc_websocket.testing import ProviderServer, StackState
 
+    if shutil.which("pulumi"):
+        for example in EXAMPLES:
+            _real_preview(example, STACK_CONFIG[example], env)
+        return
     os.environ.update(env)  # the get_* functions look up in this (the program's) process
     with ProviderServer(env=env) as server:
         for example in EXAMPLES:
@@ -78,8 +83,6 @@ def _stacks(env: dict[str, str]) -> None:
             outputs = run_example(example, server=server, state=state, config=config, preview=False)
             print(f"steps: {_plan(outputs)}")
             print("outputs:", json.dumps(readable(dict(outputs)), indent=2, sort_keys=True))
-            if shutil.which("pulumi"):
-                _real_preview(example, config, env)
 
 
 def _plan(outputs: Any) -> str:
