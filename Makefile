@@ -3,7 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+# The real Pulumi CLI, built from Pulumi's Go modules (tools/pulumi-cli): the tests that run it
+# skip without it, except in CI. `make test` builds it where Go is installed.
+HAVE_GO := $(shell command -v go 2>/dev/null)
+
+.PHONY: demo test lint bench clean pulumi-cli
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -15,16 +19,19 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed  ## Run the demo against the bundled emulator
 	$(BIN)/python examples/demo.py
 
-test: $(BIN)/.installed  ## Run every test
+test: $(BIN)/.installed $(if $(HAVE_GO),pulumi-cli)  ## Run every test
 	$(BIN)/python -m pytest
 
+pulumi-cli:  ## Build the Pulumi CLI into .tools/pulumi/bin (needs Go; reuses a build)
+	tools/pulumi-cli/build.sh
+
 lint: $(BIN)/.installed  ## ruff and mypy --strict
-	$(BIN)/ruff check provider tests examples bench
-	$(BIN)/ruff format --check provider tests examples bench
-	$(BIN)/mypy --strict provider/pulumi_yc_websocket
+	$(BIN)/ruff check provider tests examples bench tools
+	$(BIN)/ruff format --check provider tests examples bench tools
+	$(BIN)/mypy --strict provider/pulumi_yc_websocket tools
 
 bench: $(BIN)/.installed  ## Benchmarks (ratios against baselines measured in the same run)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
