@@ -214,7 +214,9 @@ def refresh(
         inputs = result.inputs if result.inputs is not None else res.inputs
         outputs = result.outputs
         mark_secret_outputs(outputs, inputs, res.additional_secret_outputs)
-        changed = outputs != res.outputs or inputs != res.inputs or result.id != res.id
+        # The engine diffs only the outputs of an external (read) resource on refresh.
+        changed = outputs != res.outputs or result.id != res.id
+        changed = changed or (not res.external and inputs != res.inputs)
         steps.append(
             StepRecord("refresh", res.urn, res.type, result.id, "update" if changed else "same")
         )
@@ -234,14 +236,16 @@ def destroy(
     configure: bool = True,
 ) -> list[StepRecord]:
     """``pulumi destroy``: Delete every resource in reverse order (read resources are only
-    forgotten, never deleted), leaving an empty state."""
+    forgotten: discarded, never deleted), leaving an empty state."""
     if configure:
         _configure_from_state(server, state, stack_config, secret_config_keys)
     steps: list[StepRecord] = []
     for res in reversed(state.resources):
         if not preview and res.custom and not res.external and is_dynamic_type(res.type):
             server.delete(res.id, res.urn, res.outputs, old_inputs=res.inputs)
-        steps.append(StepRecord("delete", res.urn, res.type, res.id))
+        # The engine forgets a read resource with a `discard` step; it deletes the others.
+        op = "discard" if res.external else "delete"
+        steps.append(StepRecord(op, res.urn, res.type, res.id))
         if not preview:
             state.remove(res.urn)
     if not preview:
