@@ -12,7 +12,8 @@ an example stack from a fresh virtualenv that holds only the installed wheel.
    legal files, and nothing from tests, examples or bench. ``twine check`` passes.
 3. Lays out ``connection-info`` as a user's Pulumi project (``virtualenv: venv``), installs the
    wheel into ``connection-info/venv`` the way Pulumi's pip toolchain does, and runs
-   ``.ci/wheel_smoke.py`` with that venv's python (see there).
+   ``.ci/wheel_smoke.py`` with that venv's python: the stack under the real Pulumi CLI that
+   ``make pulumi-cli`` built (see there).
 4. Type-checks the example stacks and ``tests/typing/user_stack.py`` with ``mypy --strict``
    installed into that venv, as a user checks their stack against the installed package.
 
@@ -43,10 +44,10 @@ APACHE_2_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523
 EXAMPLES = ("connection-info", "monitoring", "routing")
 
 PROBE = '''\
-"""Import probe for the CI wheel smoke test: prints where pulumi_yc_websocket is found."""
+"""Import probe for the CI wheel smoke test: appends "PID ORIGIN" of pulumi_yc_websocket to the
+file YCWS_IMPORT_PROBE names, in every process that imports it."""
 import importlib.machinery
 import os
-import sys
 
 if os.environ.get("YCWS_IMPORT_PROBE"):
 
@@ -57,12 +58,16 @@ if os.environ.get("YCWS_IMPORT_PROBE"):
                 return None
             spec = importlib.machinery.PathFinder.find_spec(name, path)
             origin = spec.origin if spec is not None else None
-            print(f"ycws-import-probe: pulumi_yc_websocket from {origin}", file=sys.stderr,
-                  flush=True)
+            with open(os.environ["YCWS_IMPORT_PROBE"], "a", encoding="utf-8") as log:
+                log.write(f"{os.getpid()} {origin}\\n")
             return spec
+
+    import sys
 
     sys.meta_path.insert(0, _Probe())
 '''
+# `make pulumi-cli` builds it here.
+PULUMI_CLI = ROOT / ".tools" / "pulumi" / "bin" / "pulumi"
 
 
 class CheckError(Exception):
@@ -335,13 +340,17 @@ def smoke(work: Path, src: Path, project: Path) -> None:
     probe = work / "probe"
     probe.mkdir()
     (probe / "sitecustomize.py").write_text(PROBE, encoding="utf-8")
-    shutil.copy2(src / "examples" / "offline.py", work / "offline.py")
-    shutil.copy2(src / ".ci" / "wheel_smoke.py", work / "wheel_smoke.py")
+    expect(PULUMI_CLI.is_file(), f"no pulumi CLI at {PULUMI_CLI}: run `make pulumi-cli`")
+    scripts = work / "smoke"
+    shutil.copytree(src / "tools", scripts / "tools", ignore=shutil.ignore_patterns("pulumi-cli"))
+    shutil.copy2(src / ".ci" / "wheel_smoke.py", scripts / "wheel_smoke.py")
     run(
         project / "venv" / "bin" / "python",
-        work / "wheel_smoke.py",
+        scripts / "wheel_smoke.py",
         cwd=project,
-        env=clean_env(YCWS_REPO=str(ROOT), YCWS_PROBE_DIR=str(probe)),
+        env=clean_env(
+            YCWS_REPO=str(ROOT), YCWS_PROBE_DIR=str(probe), YCWS_PULUMI_CLI=str(PULUMI_CLI)
+        ),
     )
 
 

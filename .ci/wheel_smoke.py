@@ -1,20 +1,20 @@
-"""An example stack, run offline from a virtualenv that holds only the installed wheel.
+"""An example stack under the real Pulumi CLI, from a virtualenv holding only the installed wheel.
 
 ``.ci/check_package.py`` lays out a Pulumi project as a user has it (``connection-info/`` with
 ``Pulumi.yaml`` naming ``virtualenv: venv``, the wheel installed into ``connection-info/venv``),
-copies this script and ``examples/offline.py`` beside the project and runs this script with
-``connection-info/venv/bin/python`` from the project directory, with no ``PYTHONPATH``. It then:
+copies this script and the repository's ``tools/`` (the CLI driver) beside the project and runs
+this script with ``connection-info/venv/bin/python`` from the project directory, with no
+``PYTHONPATH``. It then:
 
 * checks that this process imports ``pulumi_yc_websocket`` from the venv's site-packages (not the
   checkout, not an editable install) and that ``__version__`` is the installed distribution's;
 * starts the bundled emulator (``pulumi_yc_websocket.emulator``, demo seed from the wheel) here;
-* starts the real dynamic-provider server (``python -u -m pulumi.dynamic``) with the venv's
-  interpreter, as the engine does, and runs ``pulumi preview`` then ``pulumi up`` of the stack
-  through it (``pulumi_yc_websocket.testing``);
-* checks the stack's outputs, that the provider was pickled by reference (the provider process
-  had to import the package by name), and that the provider process imported the package from
-  the venv's site-packages: an import probe (``YCWS_IMPORT_PROBE``, a ``sitecustomize`` on the
-  provider's ``PYTHONPATH``) prints where it found the package.
+* runs ``pulumi preview`` and ``pulumi up`` of the stack with the real CLI (``YCWS_PULUMI_CLI``)
+  on a local file backend; the engine starts the dynamic provider with the venv's interpreter;
+* checks the plan and the stack's outputs, that the provider was pickled by reference, and that
+  every process of the run (the program's and the provider's) imported the package from the
+  venv's site-packages: an import probe (a ``sitecustomize`` on ``PYTHONPATH`` of the CLI's
+  environment) appends ``PID ORIGIN`` to the file ``YCWS_IMPORT_PROBE`` names.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from pathlib import Path
 EXAMPLE = "connection-info"
 CONNECTION_ID = "EfKvQ47JSz6mjzNl3h9qBrAM"  # demo seed: gateway d5dm1..., iPhone, 203.0.113.42
 GATEWAY_ID = "d5dm1lba80md4pmj2qke"
-PROBE_PREFIX = "ycws-import-probe: pulumi_yc_websocket from "
+SOURCE_IP = "203.0.113.42"
 
 
 def fail(message: str) -> None:
@@ -50,9 +50,11 @@ def installed_here(path: str | os.PathLike[str], site: Path, repo: Path) -> bool
 def main() -> int:
     repo = Path(os.environ["YCWS_REPO"]).resolve()
     probe_dir = Path(os.environ["YCWS_PROBE_DIR"]).resolve()
-    project = Path.cwd().resolve()
+    cli = Path(os.environ["YCWS_PULUMI_CLI"])
+    project_dir = Path.cwd().resolve()
+    work = project_dir.parent
     site = Path(sysconfig.get_paths()["purelib"]).resolve()
-    check(Path(sys.prefix).resolve() == project / "venv", f"not run from {project}/venv")
+    check(Path(sys.prefix).resolve() == project_dir / "venv", f"not run from {project_dir}/venv")
     check(not os.environ.get("PYTHONPATH"), "PYTHONPATH is set")
 
     import pulumi_yc_websocket
@@ -69,60 +71,55 @@ def main() -> int:
     print(f"program: pulumi_yc_websocket {dist.version} from {origin}")
 
     from pulumi_yc_websocket.emulator import DEMO_SEED_PATH, EmulatorBackend, EmulatorServer
-    from pulumi_yc_websocket.testing import ProviderServer, Secret, StackState
+    from tools.pulumi_cli import Project, Workspace  # beside this script
 
     check(installed_here(DEMO_SEED_PATH, site, repo), f"demo seed at {DEMO_SEED_PATH}")
     seed = json.loads(DEMO_SEED_PATH.read_text(encoding="utf-8"))
     token = next(t["token"] for t in seed["iamTokens"] if "viewer" not in t["roles"])
-
-    from offline import project_name, readable, run_example  # beside this script
+    imports = work / "imports.log"
 
     with EmulatorServer(EmulatorBackend.from_seed(DEMO_SEED_PATH)) as emulator:
         env = {
-            "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": emulator.url,
-            "YC_IAM_ENDPOINT": emulator.url,
-            "YC_METADATA_ADDR": f"127.0.0.1:{emulator.port}",
+            **emulator.env,
             "YC_IAM_TOKEN": token,
-        }
-        os.environ.update(env)  # the get_* functions look up in the program's process
-        provider_env = {
-            "PATH": os.environ.get("PATH", ""),
-            **env,
             "PYTHONPATH": str(probe_dir),
-            "YCWS_IMPORT_PROBE": "1",
+            "YCWS_IMPORT_PROBE": str(imports),
         }
-        python = project / "venv" / "bin" / "python"  # what the engine starts the provider with
-        project_id = project_name(EXAMPLE)
-        with ProviderServer(
-            python=str(python), cwd=project, env=provider_env, inherit_env=False, project=project_id
-        ) as server:
-            state = StackState(project=project_id, stack="ci")
-            config = {"connectionId": CONNECTION_ID}
-            planned = run_example(EXAMPLE, server=server, state=state, config=config, preview=True)
-            outputs = run_example(EXAMPLE, server=server, state=state, config=config, preview=False)
-            stderr = server.stderr
+        project = Project(Workspace(work / "pulumi", cli=cli, env=env), project_dir)
+        check(project.python == project_dir / "venv" / "bin" / "python", "not the venv's python")
+        project.init_stack("ci", config={"connectionId": CONNECTION_ID})
+        plan = project.preview_json()
+        project.pulumi("up", "--yes")
+        outputs = project.outputs(show_secrets=True)
+        state = project.export()
         lookups = emulator.backend.count("connections", status=200)
 
-    print("outputs:", json.dumps(readable(dict(outputs)), sort_keys=True))
+    (planned,) = [
+        s["newState"]["inputs"] for s in plan["steps"] if s["urn"].endswith("::connection")
+    ]
     check(planned["gatewayId"] == GATEWAY_ID, f"preview planned {planned['gatewayId']!r}")
+    print("outputs:", json.dumps({k: outputs[k] for k in ("gatewayId", "found", "sourceIp")}))
     check(outputs["gatewayId"] == GATEWAY_ID, f"up gave {outputs['gatewayId']!r}")
     check(outputs["found"] is True, "not found")
-    check(outputs["sourceIp"] == Secret("203.0.113.42"), f"sourceIp {outputs['sourceIp']!r}")
+    check(outputs["sourceIp"] == SOURCE_IP, f"sourceIp {outputs['sourceIp']!r}")
     check(outputs["viaGet"]["gatewayId"] == GATEWAY_ID, "WebSocketConnection.get")
     check(outputs["viaFunction"]["gatewayId"] == GATEWAY_ID, "get_websocket_connection_output")
-    check("203.0.113.42" not in state.to_json(), "the identity is in plain text in the state")
+    check(SOURCE_IP not in json.dumps(state), "the identity is in plain text in the state")
     check(lookups > 0, "the emulator answered no Connection.Get")
 
     # The provider is pickled by reference: the provider process imported it by name.
-    raw = base64.b64decode(state.find("connection").inputs["__provider"])
+    (lookup,) = [r for r in state["deployment"]["resources"] if r["urn"].endswith("::connection")]
+    raw = base64.b64decode(lookup["inputs"]["__provider"])
     check(b"pulumi_yc_websocket.provider" in raw, "the provider is not pickled by reference")
     check(len(raw) < 300, f"the pickled provider is {len(raw)} bytes: pickled by value?")
 
-    found = [line[len(PROBE_PREFIX) :] for line in stderr.splitlines() if PROBE_PREFIX in line]
-    check(bool(found), f"the provider process never imported the package; stderr:\n{stderr}")
-    for where in found:
-        check(installed_here(where, site, repo), f"the provider process imported {where}")
-    print(f"provider process: pulumi_yc_websocket from {found[0]} ({python})")
+    found = [line.split(" ", 1) for line in imports.read_text("utf-8").splitlines()]
+    processes = {pid for pid, _ in found}
+    # The program's process (the inline host) and at least one provider process, preview's.
+    check(len(processes) >= 2, f"only {len(processes)} process(es) imported the package")
+    for _pid, where in found:
+        check(installed_here(where, site, repo), f"a process of the run imported {where}")
+    print(f"{len(processes)} processes imported pulumi_yc_websocket from {found[0][1]}")
     print("wheel smoke test: passed")
     return 0
 
