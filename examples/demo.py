@@ -2,9 +2,11 @@
 and by the three example stacks.
 
 Run with ``make demo``. Nothing here reaches Yandex Cloud: every request goes to 127.0.0.1. The
-stacks run offline through the real provider server driven by the engine stand-in
-(``pulumi_yc_websocket.testing``); where the ``pulumi`` CLI is installed, the real
-``pulumi preview`` runs instead, with a throwaway local file backend.
+stacks run under the real Pulumi CLI (``.tools/pulumi/bin`` from ``make pulumi-cli``, or
+``pulumi`` on PATH) with a throwaway local file backend: preview, up, a second up with nothing
+changed, a changed record, refresh after a connection closed, destroy. Without a CLI they run
+offline through the real provider server driven by the engine stand-in
+(``pulumi_yc_websocket.testing``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_yc_websocket.emulator import DEMO_SEED_PATH, EmulatorBackend, EmulatorServer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the repository's tools/: the real-CLI driver
+
+from tools.pulumi_cli import Project, Workspace, find_cli  # noqa: E402
 
 
 def _banner(text: str) -> None:
@@ -60,17 +67,70 @@ STACK_CONFIG: dict[str, dict[str, Any]] = {
 }
 
 
-def _stacks(env: dict[str, str]) -> None:
-    """Each example stack against the emulator: the real ``pulumi preview`` where the CLI is
-    installed, else preview and up offline through the engine stand-in."""
-    from offline import EXAMPLES, readable, run_example
+def _stacks(backend: EmulatorBackend, env: dict[str, str]) -> None:
+    """Each example stack against the emulator: under the real CLI where there is one, else
+    preview and up offline through the engine stand-in."""
+    cli = find_cli()
+    if cli is None:
+        print("\n(no pulumi CLI: `make pulumi-cli` builds one; the stacks run offline instead)")
+        _offline_stacks(env)
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        workspace = Workspace(Path(scratch), cli=cli, env=env)
+        _banner(f"The real Pulumi CLI ({cli}), a local file backend in {scratch}")
+        for example in ("monitoring", "routing"):
+            _banner(f"examples/{example}: pulumi up")
+            _show(_project(workspace, example), "up", "--yes", "--skip-preview")
+        # Last: it changes and closes a connection the other two stacks use.
+        _lifecycle(_project(workspace, "connection-info"), backend)
+        for example in EXAMPLES:
+            _banner(f"examples/{example}: pulumi destroy (sends no request to the API)")
+            before = backend.count("connections")
+            _show(Project(workspace, workspace.root / example), "destroy", "--yes", "--skip-preview")
+            sent = backend.count("connections") - before
+            print(f"requests to Connection.Get during destroy: {sent}")
+
+
+EXAMPLES = ("connection-info", "monitoring", "routing")
+
+
+def _project(workspace: Workspace, example: str) -> Project:
+    directory = workspace.root / example
+    shutil.copytree(Path(__file__).parent / example, directory)
+    (directory / "venv").symlink_to(sys.prefix, target_is_directory=True)
+    project = Project(workspace, directory)
+    project.init_stack("demo", config=STACK_CONFIG[example])
+    return project
+
+
+def _show(project: Project, *args: str) -> None:
+    print(f"$ pulumi {' '.join(args)}")
+    project.pulumi(*args, capture=False)
+
+
+def _lifecycle(project: Project, backend: EmulatorBackend) -> None:
+    """preview, up, up with nothing changed, up after a change, refresh after the close."""
+    example = project.directory.name
+    connection_id = STACK_CONFIG[example]["connectionId"]
+    _banner(f"examples/{example}: pulumi preview (the planned values are the looked-up ones)")
+    _show(project, "preview")
+    _banner(f"examples/{example}: pulumi up")
+    _show(project, "up", "--yes", "--skip-preview")
+    _banner(f"examples/{example}: pulumi up again, nothing changed")
+    _show(project, "up", "--yes", "--skip-preview")
+    _banner(f"examples/{example}: the client sent a message (lastActiveAt moved): pulumi up")
+    backend.update_connection(connection_id, last_active_at={"secondsAgo": 0})
+    _show(project, "up", "--yes", "--skip-preview")
+    _banner(f"examples/{example}: the connection closed: pulumi refresh drops it from the state")
+    backend.close_connection(connection_id)
+    _show(project, "refresh", "--yes", "--skip-preview")
+
+
+def _offline_stacks(env: dict[str, str]) -> None:
+    from offline import readable, run_example
 
     from pulumi_yc_websocket.testing import ProviderServer, StackState
 
-    if shutil.which("pulumi"):
-        for example in EXAMPLES:
-            _real_preview(example, STACK_CONFIG[example], env)
-        return
     os.environ.update(env)  # the get_* functions look up in this (the program's) process
     with ProviderServer(env=env) as server:
         for example in EXAMPLES:
@@ -92,44 +152,16 @@ def _plan(outputs: Any) -> str:
     return ", ".join(f"{count} {op}" for op, count in sorted(counts.items())) or "no changes"
 
 
-def _real_preview(example: str, config: dict[str, Any], env: dict[str, str]) -> None:
-    """The real ``pulumi preview`` against the emulator, with a throwaway local backend."""
-    with tempfile.TemporaryDirectory() as scratch:
-        project = Path(scratch) / example
-        shutil.copytree(Path(__file__).parent / example, project)
-        pulumi_yaml = project / "Pulumi.yaml"
-        pulumi_yaml.write_text(
-            pulumi_yaml.read_text(encoding="utf-8").replace(
-                "virtualenv: venv", f"virtualenv: {sys.prefix}"
-            ),
-            encoding="utf-8",
-        )
-        cli_env = {
-            **env,
-            "PULUMI_BACKEND_URL": f"file://{scratch}",
-            "PULUMI_CONFIG_PASSPHRASE": "demo-only",
-        }
-
-        def pulumi(*args: str) -> None:
-            subprocess.run(
-                ["pulumi", *args, "--non-interactive"], cwd=project, env=cli_env, check=True
-            )
-
-        _banner(f"Stack examples/{example}: the real `pulumi preview`")
-        pulumi("stack", "init", "demo")
-        for key, value in config.items():
-            text = value if isinstance(value, str) else json.dumps(value)
-            pulumi("config", "set", key, text)
-        pulumi("preview")
-
-
 def main() -> int:
     """Start the emulator, look up a few connections, show the error cases."""
     backend = EmulatorBackend.demo()
     with EmulatorServer(backend) as server:
         seed = json.loads(DEMO_SEED_PATH.read_text(encoding="utf-8"))
         token = next(t["token"] for t in seed["iamTokens"] if "viewer" not in t["roles"])
-        env = {**os.environ, **server.env, "YC_IAM_TOKEN": token}
+        # The emulator's endpoints and token only: none of the shell's YC_* credentials.
+        service_env = {**server.env, "YC_IAM_TOKEN": token}
+        shell = {key: value for key, value in os.environ.items() if not key.startswith("YC_")}
+        env = {**shell, **service_env}
         _banner(f"Emulator running at {server.url} (Connection.Get, IAM tokens, VM metadata)")
         open_connections = backend.connections()
         gateways = {c["gatewayId"] for c in open_connections}
@@ -147,7 +179,7 @@ def main() -> int:
         _cli(["get", closed], env)
         _banner("An invalid id is refused before any request: exit code 2")
         _cli(["get", "x" * 60], env)
-        _stacks(env)
+        _stacks(backend, service_env)
         _banner("Next")
         print("Your own emulator:  .venv/bin/python -m pulumi_yc_websocket.emulator --demo-seed")
         print("Every test:         make test")
