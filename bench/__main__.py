@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import client_cpu, client_latency, cold_start, provider_server, state_size
+from . import client_cpu, client_latency, cold_start, engine, provider_server, state_size
 from ._common import JSON, RESULTS_DIR, cpus
 from ._driver import driver_name
 from .report import write_report
@@ -31,6 +31,7 @@ SECTIONS: dict[str, Callable[[bool], JSON]] = {
     "provider_server": provider_server.run,
     "state_size": state_size.run,
     "cold_start": cold_start.run,
+    "engine": engine.run,
 }
 
 

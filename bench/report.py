@@ -236,12 +236,55 @@ def _cold_start(s: JSON) -> list[str]:
     return lines + _table(["module", "ms"], [[name, _f(ms, 1)] for name, ms in own])
 
 
+def _engine(s: JSON) -> list[str]:
+    if "skipped" in s:
+        return [f"Not run: {s['skipped']}.", ""]
+    lines = [
+        "A new stack per run on a local file backend; `up` is preview plus update. Floor: the "
+        "same program of `NoLookup` resources (no lookup). Medians over "
+        + ", ".join(f"{r} run(s) at N={n}" for n, r in s["setup"]["sizes"].items())
+        + ".",
+        "",
+    ]
+    rows = [
+        [
+            n,
+            _f(v["lookups"]["preview_s"]),
+            _f(v["floor"]["preview_s"]),
+            _f(v["above_floor_ms_per_lookup"]["preview"], 1),
+            _f(v["lookups"]["up_s"]),
+            _f(v["floor"]["up_s"]),
+            _f(v["above_floor_ms_per_lookup"]["up"], 1),
+            _f(v["gets_per_lookup_per_up"]),
+            _f(v["provider_processes_per_up"], 0),
+            _f(v["token_exchanges_per_up"], 0),
+        ]
+        for n, v in s["sizes"].items()
+    ]
+    return lines + _table(
+        [
+            "N",
+            "preview s",
+            "floor s",
+            "above floor ms/lookup",
+            "up s",
+            "floor s",
+            "above floor ms/lookup",
+            "GETs/lookup in up",
+            "provider processes in up",
+            "token exchanges in up",
+        ],
+        rows,
+    )
+
+
 _RENDERERS: dict[str, Callable[[JSON], list[str]]] = {
     "client_cpu": _client_cpu,
     "client_latency": _client_latency,
     "provider_server": _provider_server,
     "state_size": _state_size,
     "cold_start": _cold_start,
+    "engine": _engine,
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = {"client_cpu", "client_latency", "provider_server", "state_size", "cold_start"}
+SECTIONS = {
+    "client_cpu",
+    "client_latency",
+    "provider_server",
+    "state_size",
+    "cold_start",
+    "engine",
+}
 
 
 def _positive(value: object) -> bool:
@@ -67,6 +75,19 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
     cold = sections["cold_start"]
     assert _positive(cold["variants"]["provider_first_lookup"]["median_s"])
     assert "pulumi_yc_websocket" in cold["import_costs"]["self_ms_by_package"]
+
+    engine = sections["engine"]
+    if "skipped" in engine:
+        assert not os.environ.get("CI"), f"CI must run the real-CLI benchmark: {engine['skipped']}"
+    else:
+        for n, measured in engine["sizes"].items():
+            assert _positive(measured["lookups"]["up_s"]), n
+            assert _positive(measured["floor"]["preview_s"]), n
+            # `up` is a preview and an update: each looks every resource up once, in its own
+            # provider process, which exchanges the OAuth token once.
+            assert measured["gets_per_lookup_per_up"] == 2
+            assert measured["provider_processes_per_up"] == 2
+            assert measured["token_exchanges_per_up"] == 2
 
     summary = (tmp_path / "SUMMARY.md").read_text()
     assert "## Goals" in summary
