@@ -565,4 +565,8 @@ def test_cli_help_and_bad_seed(tmp_path: Any) -> None:
         [*module, "--port", "0", "--seed", str(bad)], capture_output=True, text=True, timeout=30
     )
     assert failed.returncode == 2
-    assert "unknown keys" in failed.stderr
+    assert failed.stderr == (
+        f"python -m pulumi_yc_websocket.emulator: error: {bad}:nope: unknown key; expected one of "
+        "requireAuth, iamTokenTtlSeconds, replayConnections, connections, iamTokens, oauthTokens, "
+        "serviceAccountKeys, metadataRoles (keys starting with _ are comments)\n"
+    )
