@@ -38,7 +38,7 @@ def _port(text: str) -> int:
         port = -1
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is no port number: use 0-65535 (0 picks a free port)"
+            f"{text!r} is not a port number: use 0-65535 (0 picks a free port)"
         )
     return port
 

@@ -289,18 +289,25 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise SeedError(f"{label}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except _NotJsonNumber as exc:
+        raise SeedError(f"{label}: not valid JSON: {exc}") from None
 
 
 def parse_json_body(body: bytes, what: str) -> Any:
     """The JSON value of a request body; SeedError when it is none."""
     try:
         return json.loads(body or b"null", parse_constant=_reject_constant)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, _NotJsonNumber) as exc:
         raise SeedError(f"{what}: not valid JSON: {exc}") from None
 
 
+class _NotJsonNumber(ValueError):
+    pass
+
+
 def _reject_constant(name: str) -> Any:
-    raise json.JSONDecodeError(f"{name} is no JSON number", name, 0)
+    # Python's json reads NaN and Infinity; JSON has neither.
+    raise _NotJsonNumber(f"{name} is not a JSON number")
 
 
 def validate(model: type[_M], data: Any, source: str | None = None) -> _M:
@@ -321,7 +328,8 @@ def time_value(value: object, what: str) -> TimeValue | None:
 
 def describe(error: ValidationError, model: type[BaseModel], source: str | None = None) -> str:
     """The first problem of a validation error as one line, and how many more there are."""
-    problems = error.errors()
+    # An unknown key first: usually a misspelt one, which also explains a "missing" one.
+    problems = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
     first = problems[0]
     loc = list(first["loc"])
     context = first.get("ctx") or {}
