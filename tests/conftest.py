@@ -1,9 +1,9 @@
 """Shared fixtures: one emulator per session, a fresh emulator state per test, no network.
 
 - ``emulator_server``: the emulator (``EmulatorServer`` on 127.0.0.1, port 0), started once.
-- ``emulator``: an :class:`Emulator` handle on a fresh backend (installed on that server for the
-  test), holding one IAM token with ``api-gateway.websocketWriter``; ``emulator.client()``
-  builds a ``ConnectionsClient`` against it with fast retries.
+- ``emulator``: an :class:`Emulator` handle on that server, reset for the test to a fresh state
+  holding one IAM token with ``api-gateway.websocketWriter``; ``emulator.client()`` builds a
+  ``ConnectionsClient`` against it with fast retries.
 - ``emulator_env``: the env mapping that points the package at the emulator (endpoints and
   metadata address), without a credential; ``emulator_environ`` also sets it in ``os.environ``.
 - ``fast_retry``: a ``RetryPolicy`` with millisecond backoffs.
@@ -138,83 +138,27 @@ def _no_network_access() -> Iterator[None]:
 # -- emulator ------------------------------------------------------------------------------
 
 
+WRITER_SEED = {"iamTokens": [{"token": WRITER_TOKEN, "roles": [WRITER_ROLE]}]}
+"""What ``emulator_server.reset()`` returns the session emulator to before every test."""
+
+
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[EmulatorServer]:
     """The emulator, started once per session on a free loopback port."""
-    server = EmulatorServer(EmulatorBackend(), host="127.0.0.1", port=0).start()
+    server = EmulatorServer(EmulatorBackend.from_seed(WRITER_SEED), host="127.0.0.1", port=0)
+    server.start()
     yield server
     server.stop()
-
-
-class _TrackedFaults:
-    """The backend's fault plan, noting which handler thread started a request."""
-
-    def __init__(self, faults: Any, tracker: _InFlight) -> None:
-        self._faults = faults
-        self._tracker = tracker
-
-    def next(self, service: Service) -> Any:
-        self._tracker.begin()
-        return self._faults.next(service)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._faults, name)
-
-
-class _InFlight:
-    """What the HTTP layer sees as its backend: the test's backend, plus in-flight tracking.
-
-    The handler takes the fault for a request first and logs the request last (after any
-    Delay), reading ``server.backend`` each time. A request still running when its test ends
-    would be logged into the next test's backend, so teardown waits until none is in flight.
-    """
-
-    def __init__(self, backend: EmulatorBackend) -> None:
-        self._backend = backend
-        self._threads: set[int] = set()
-        self._idle = threading.Condition()
-        self.faults = _TrackedFaults(backend.faults, self)
-
-    def begin(self) -> None:
-        with self._idle:
-            self._threads.add(threading.get_ident())
-
-    def record(self, request: RecordedRequest) -> None:
-        try:
-            self._backend.record(request)
-        finally:
-            with self._idle:
-                self._threads.discard(threading.get_ident())
-                self._idle.notify_all()
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self._idle:
-            return self._idle.wait_for(lambda: not self._threads, timeout)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._backend, name)
-
-
-def _install_backend(server: EmulatorServer, backend: EmulatorBackend) -> _InFlight:
-    # The HTTP layer reads ``backend`` of its socketserver on every request: swapping it gives
-    # the next request a fresh state. (EmulatorServer has no public reset.)
-    httpd = server._httpd
-    assert hasattr(httpd, "backend"), "EmulatorServer internals changed: update tests/conftest.py"
-    tracked = _InFlight(backend)
-    httpd.backend = tracked
-    server.backend = backend
-    return tracked
 
 
 class Emulator:
     """Handle on the session emulator with this test's fresh backend."""
 
-    def __init__(self, server: EmulatorServer, backend: EmulatorBackend) -> None:
+    def __init__(self, server: EmulatorServer) -> None:
         self.server = server
-        self.backend = backend
+        self.backend = server.reset()
         self.token = WRITER_TOKEN
         self._clients: list[Any] = []
-        self._tracked = _install_backend(server, backend)
 
     @property
     def url(self) -> str:
@@ -237,15 +181,12 @@ class Emulator:
         return self.backend.faults
 
     def reset(self) -> EmulatorBackend:
-        """Install another fresh backend (with the writer token) and return it."""
-        self.wait_idle()
-        self.backend = _fresh_backend()
-        self._tracked = _install_backend(self.server, self.backend)
-        return self.backend
+        """A fresh state again (the writer token only), once no request is in flight."""
+        return self.server.reset()
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until no request is being handled (e.g. one held by a Delay fault)."""
-        return self._tracked.wait_idle(timeout)
+        return self.server.wait_idle(timeout)
 
     def add_connection(self, **fields: Any) -> dict[str, Any]:
         """Store a connection (see ``EmulatorBackend.add_connection``); returns it whole."""
@@ -297,20 +238,13 @@ class Emulator:
         self._clients.clear()
 
 
-def _fresh_backend() -> EmulatorBackend:
-    backend = EmulatorBackend()
-    backend.add_iam_token(WRITER_TOKEN, roles=[WRITER_ROLE])
-    return backend
-
-
 @pytest.fixture
 def emulator(emulator_server: EmulatorServer) -> Iterator[Emulator]:
     """The session emulator with a fresh state for this test (a writer IAM token, no faults)."""
-    handle = Emulator(emulator_server, _fresh_backend())
+    handle = Emulator(emulator_server)
     yield handle
     handle.close_clients()
-    handle.wait_idle()
-    handle.backend.faults.clear()
+    emulator_server.reset()  # the tests that do not ask for `emulator` see no leftovers either
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import jwt
 import pytest
 import requests
 
-from pulumi_yc_websocket.emulator import IAM_AUDIENCE, EmulatorBackend, EmulatorServer
+from pulumi_yc_websocket.emulator import EmulatorBackend, EmulatorServer
+from pulumi_yc_websocket.emulator._backend import IAM_AUDIENCE
 
 _WRITER_TOKEN = "t1.writerTestToken9euelZqRkZ.aGVsbG8td29ybGQtdGVzdC10b2tlbg"
 

@@ -13,23 +13,24 @@ from pathlib import Path
 import pytest
 
 from pulumi_yc_websocket.emulator import (
-    CONNECTION_ROLES,
     DEMO_SEED_PATH,
-    ApiError,
     Delay,
     Drop,
     EmulatorBackend,
     FaultPlan,
-    Headers,
     NotJson,
     Oversized,
     RecordedRequest,
     Status,
     Truncated,
-    format_timestamp,
-    http_status_for,
-    resolve_timestamp,
 )
+from pulumi_yc_websocket.emulator._backend import (
+    CONNECTION_ROLES,
+    EmulatedStatusError,
+    Headers,
+    http_status_for,
+)
+from pulumi_yc_websocket.emulator._seed import format_timestamp
 
 NANOS_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
 IAM_TOKEN = re.compile(r"^t1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
@@ -39,8 +40,8 @@ def _age_seconds(stamp: str) -> float:
     return time.time() - datetime.fromisoformat(stamp).timestamp()
 
 
-def _api_error(call: Callable[[], object]) -> ApiError:
-    with pytest.raises(ApiError) as info:
+def _api_error(call: Callable[[], object]) -> EmulatedStatusError:
+    with pytest.raises(EmulatedStatusError) as info:
         call()
     return info.value
 
@@ -157,19 +158,24 @@ def test_returned_dicts_are_copies() -> None:
 # -- timestamps --------------------------------------------------------------------------------
 
 
-def test_format_and_resolve_timestamps() -> None:
+def test_timestamps_strings_verbatim_relative_on_the_clock() -> None:
     assert format_timestamp(1_700_000_000_000_000_001) == "2023-11-14T22:13:20.000000001Z"
-    assert resolve_timestamp("2024-01-01T00:00:00+05:30") == "2024-01-01T00:00:00+05:30"
-    now_ns = 1_700_000_000_000_000_000
-    assert resolve_timestamp({"minutesAgo": 1.5, "secondsAgo": 0.25}, now_ns) == (
-        "2023-11-14T22:11:49.750000000Z"
+    backend = EmulatorBackend(clock=lambda: 1_700_000_000_000_000_000)
+    stored = backend.add_connection(
+        connected_at="2024-01-01T00:00:00+05:30",
+        last_active_at={"minutesAgo": 1.5, "secondsAgo": 0.25},
     )
-    assert resolve_timestamp({"hoursFromNow": 1}, now_ns) == "2023-11-14T23:13:20.000000000Z"
-    assert resolve_timestamp(datetime(2024, 1, 1, tzinfo=UTC)) == "2024-01-01T00:00:00.000000000Z"
-    with pytest.raises(ValueError, match="relative timestamp"):
-        resolve_timestamp({"fortnightsAgo": 1})
-    with pytest.raises(ValueError, match="expected a number"):
-        resolve_timestamp({"minutesAgo": "5"})  # type: ignore[dict-item]
+    assert stored["connectedAt"] == "2024-01-01T00:00:00+05:30"
+    assert stored["lastActiveAt"] == "2023-11-14T22:11:49.750000000Z"
+    later = backend.add_connection(connected_at={"hoursFromNow": 1})
+    assert later["connectedAt"] == "2023-11-14T23:13:20.000000000Z"
+    assert later["lastActiveAt"] == later["connectedAt"]
+    at = backend.add_connection(connected_at=datetime(2024, 1, 1, tzinfo=UTC))
+    assert at["connectedAt"] == "2024-01-01T00:00:00.000000000Z"
+    with pytest.raises(ValueError, match=r"connectedAt\.fortnightsAgo: unknown unit"):
+        backend.add_connection(connected_at={"fortnightsAgo": 1})
+    with pytest.raises(ValueError, match=r'lastActiveAt\.minutesAgo: expected a number, got "5"'):
+        backend.add_connection(last_active_at={"minutesAgo": "5"})  # type: ignore[dict-item]
 
 
 # -- credentials -------------------------------------------------------------------------------
@@ -340,7 +346,7 @@ def test_seed_from_dict_and_file(tmp_path: Path) -> None:
         assert backend.iam_token_ttl == 60
         minted = backend.api_create_iam_token(b'{"yandexPassportOauthToken": "y0_seed"}')
         assert backend.is_token_valid(minted["iamToken"])
-        with pytest.raises(ApiError, match="No service account"):
+        with pytest.raises(EmulatedStatusError, match="No service account"):
             backend.api_metadata_token("Google")
 
 
@@ -355,10 +361,13 @@ def test_seed_with_service_account_key(make_jwt: Callable[..., str]) -> None:
 @pytest.mark.parametrize(
     ("seed", "match"),
     [
-        ({"connection": []}, "unknown keys"),
-        ({"connections": {"id": "a"}}, "list of objects"),
-        ({"iamTokens": [{"roles": ["admin"]}]}, "token"),
-        ({"connections": [{"id": "a", "connectedAt": {"weeksAgo": 1}}]}, "relative timestamp"),
+        ({"connection": []}, "connection: unknown key; expected one of requireAuth, "),
+        ({"connections": {"id": "a"}}, 'connections: expected a JSON list, got {"id": "a"}'),
+        ({"iamTokens": [{"roles": ["admin"]}]}, r"iamTokens\[0\]\.token: missing"),
+        (
+            {"connections": [{"id": "a", "connectedAt": {"weeksAgo": 1}}]},
+            r"connections\[0\]\.connectedAt\.weeksAgo: unknown unit",
+        ),
     ],
 )
 def test_bad_seeds_are_rejected(seed: dict[str, object], match: str) -> None:

@@ -5,13 +5,10 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import os
 import re
-import signal
 import socket
 import statistics
-import subprocess
-import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -512,57 +509,63 @@ def test_only_loopback() -> None:
         assert server.port > 0
 
 
-# -- CLI -----------------------------------------------------------------------------------------
+# -- one server for a session: reset and wait_idle ------------------------------------------------
 
 
-def test_cli_runs_demo_seed_until_sigterm(http: requests.Session) -> None:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pulumi_yc_websocket.emulator", "--port", "0", "--demo-seed"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", first)
-        assert match, first
-        url = match.group(0)
-        exports = dict(
-            line.removeprefix("export ").strip().split("=", 1)
-            for line in (process.stdout.readline() for _ in range(4))
-        )
-        assert exports["YC_APIGATEWAY_CONNECTIONS_ENDPOINT"] == url
-        assert exports["YC_IAM_ENDPOINT"] == url
-        assert exports["YC_METADATA_ADDR"] == f"127.0.0.1:{match.group(1)}"
-        token = exports["YC_IAM_TOKEN"]
-        assert token.startswith("t1.demo")
-        response = http.get(
-            f"{url}{PREFIX}EfKvQ47JSz6mjzNl3h9qBrAM",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=5,
-        )
-        assert response.status_code == 200
-        assert response.json()["gatewayId"] == "d5dm1lba80md4pmj2qke"
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+def test_wait_idle_waits_for_a_delayed_answer(client: Client, server: EmulatorServer) -> None:
+    server.backend.add_connection(id="c", gateway_id="g")
+    server.backend.faults.push("connections", Delay(0.5))
+    started = threading.Thread(target=lambda: client.get("c"))
+    started.start()
+    deadline = time.monotonic() + 5
+    while server.wait_idle(0) and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the request has arrived
+    assert not server.wait_idle(0.05)
+    assert server.wait_idle(5)
+    started.join()
+    assert [r.status for r in server.backend.requests()] == [200]
 
 
-def test_cli_help_and_bad_seed(tmp_path: Any) -> None:
-    module = [sys.executable, "-m", "pulumi_yc_websocket.emulator"]
-    helped = subprocess.run([*module, "--help"], capture_output=True, text=True, timeout=30)
-    assert helped.returncode == 0
-    assert "--demo-seed" in helped.stdout
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"nope": 1}')
-    failed = subprocess.run(
-        [*module, "--port", "0", "--seed", str(bad)], capture_output=True, text=True, timeout=30
-    )
-    assert failed.returncode == 2
-    assert "unknown keys" in failed.stderr
+def test_reset_gives_the_next_test_a_fresh_state(http: requests.Session, writer_token: str) -> None:
+    seed = {"iamTokens": [{"token": writer_token}]}
+    with EmulatorServer(EmulatorBackend.from_seed(seed)) as server:
+        client = Client(http, server, writer_token)
+        backend = server.backend
+        backend.add_connection(id="c", gateway_id="g")
+        backend.add_iam_token("t1.added.later")
+        backend.faults.push("connections", Status(503, 14))
+        backend.require_auth = False
+        assert client.get("c").status_code == 503
+        assert server.reset() is backend
+        assert backend.requests() == []
+        assert backend.faults.pending("connections") == 0
+        assert client.get("c").status_code == 404  # the seeded token still works
+        assert client.get("c", token="t1.added.later").status_code == 401
+        assert client.get("c", token=None).status_code == 401
+
+
+def test_an_answer_still_in_flight_at_reset_stays_out_of_the_new_log(
+    client: Client, server: EmulatorServer
+) -> None:
+    server.backend.add_connection(id="c", gateway_id="g")
+    server.backend.faults.push("connections", Delay(0.6))
+    late = threading.Thread(target=lambda: client.get("c"))
+    late.start()
+    while server.wait_idle(0):
+        time.sleep(0.01)
+    server.reset(timeout=0.05)  # gives up waiting: the delayed request is still being answered
+    late.join()
+    assert server.wait_idle(5)
+    assert server.backend.requests() == []
+
+
+def test_port_out_of_range_and_port_in_use() -> None:
+    for port in (99999, -5):
+        with pytest.raises(ValueError, match=r"out of range: use 0-65535 \(0 picks a free port\)"):
+            EmulatorServer(port=port)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        with pytest.raises(OSError, match=rf"cannot listen on 127\.0\.0\.1:{taken}: .*in use"):
+            EmulatorServer(port=taken)

@@ -1,7 +1,7 @@
 """Fixtures of the reliability suites, and the fault table printed at the end of the session.
 
-Every test here gets its own emulator state (``emu``, autouse: a fresh backend on a loopback
-emulator shared by the session): ``os.environ`` points the Connection, IAM and metadata endpoints
+Every test here gets its own emulator state (``emu``, autouse: the loopback emulator shared by
+the session, reset for the test): ``os.environ`` points the Connection, IAM and metadata endpoints
 at it (so nothing can fall back to Yandex Cloud or to 169.254.169.254), credential and proxy
 variables are removed, and the process-wide token cache, the shared provider clients and the
 provider's stored config are cleared before and after. Tests whose faults answer late use an
@@ -119,21 +119,8 @@ class Emu:
 
 def new_emulator() -> EmulatorServer:
     """A started emulator on a free loopback port whose backend knows ``IAM_TOKEN``."""
-    backend = EmulatorBackend()
-    backend.add_iam_token(IAM_TOKEN, roles=[WRITER_ROLE])
-    return EmulatorServer(backend, host="127.0.0.1", port=0).start()
-
-
-def _install_backend(server: EmulatorServer, backend: EmulatorBackend) -> bool:
-    # The HTTP layer reads ``server.backend`` of its socketserver on every request, so a fresh
-    # backend gives the next request a fresh state (EmulatorServer has no public reset). Cheaper
-    # than a server per test: stopping one waits for its 50 ms poll.
-    httpd = getattr(server, "_httpd", None)
-    if httpd is None or not hasattr(httpd, "backend"):
-        return False
-    httpd.backend = backend
-    server.backend = backend
-    return True
+    seed = {"iamTokens": [{"token": IAM_TOKEN, "roles": [WRITER_ROLE]}]}
+    return EmulatorServer(EmulatorBackend.from_seed(seed), host="127.0.0.1", port=0).start()
 
 
 @pytest.fixture(scope="session")
@@ -146,13 +133,10 @@ def _reliability_server() -> Iterator[EmulatorServer]:
 @pytest.fixture(autouse=True)
 def emu(_reliability_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emu]:
     """This test's emulator state; ``os.environ`` points at it and holds no credential."""
-    backend = EmulatorBackend()
-    backend.add_iam_token(IAM_TOKEN, roles=[WRITER_ROLE])
-    if _install_backend(_reliability_server, backend):
-        server, own = _reliability_server, False
-    else:
-        server, own = EmulatorServer(backend, host="127.0.0.1", port=0).start(), True
-    handle = Emu(server)
+    # A fresh state on the session's emulator, cheaper than a server per test (stopping one
+    # waits for its 50 ms poll); a late answer of the previous test never lands in its log.
+    _reliability_server.reset()
+    handle = Emu(_reliability_server)
     for name in ENV_TO_CLEAR:
         monkeypatch.delenv(name, raising=False)
     for name, value in handle.env.items():
@@ -163,6 +147,4 @@ def emu(_reliability_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) ->
     finally:
         clear_process_state()
         handle.close()
-        backend.faults.clear()
-        if own:
-            server.stop()
+        _reliability_server.reset()

@@ -1,31 +1,67 @@
-"""Command line: run the emulator until Ctrl-C or SIGTERM; print the env that points at it."""
+"""Command line: run the emulator until Ctrl-C or SIGTERM; print the env that points at it.
+
+Every error is one line on stderr and exit status 2; no traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import NoReturn
 
-from .backend import DEMO_SEED_PATH, EmulatorBackend, read_seed
-from .server import EmulatorServer
+from ._admin import ADMIN_PREFIX, ROUTES
+from ._backend import EmulatorBackend
+from ._seed import DEMO_SEED_PATH, Seed, SeedError, SeedSource, load_seed
+from ._server import EmulatorServer
+
+PROG = "python -m pulumi_yc_websocket.emulator"
+USAGE_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints the usage block first; one line that says what to do is enough.
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a port number: use 0-65535 (0 picks a free port)"
+        )
+    return port
+
+
+def _admin_epilog() -> str:
+    lines = [f"  {r.method:<6} {ADMIN_PREFIX}{r.path:<17} {r.summary}" for r in ROUTES]
+    return "admin interface, while it runs (loopback only, no credentials):\n" + "\n".join(lines)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m pulumi_yc_websocket.emulator",
+    parser = _Parser(
+        prog=PROG,
         description=(
             "Local emulator of the Yandex Cloud API Gateway WebSocket Connection service "
-            "(Connection.Get), the IAM token endpoint and the VM metadata token endpoint."
+            "(Connection.Get), the IAM token endpoint and the VM metadata token endpoint. "
+            "Connections close after 10 idle minutes or 60 in all, as on the service."
         ),
+        epilog=_admin_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="IPv4 loopback address to bind")
     parser.add_argument(
-        "--port", type=int, default=8080, help="port to listen on; 0 picks a free one"
+        "--port", type=_port, default=8080, help="port to listen on; 0 picks a free one"
     )
     parser.add_argument(
         "--seed", metavar="PATH", action="append", default=[], help="JSON seed file (repeatable)"
@@ -40,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return USAGE_ERROR
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the emulator; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -47,19 +88,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(name)s %(message)s",
     )
-    backend = EmulatorBackend()
-    seeds: list[dict[str, Any]] = []
+    sources: list[SeedSource] = [DEMO_SEED_PATH] if args.demo_seed else []
+    sources += [Path(path) for path in args.seed]
+    if args.no_auth:
+        sources.append({"requireAuth": False})  # after the seeds: the flag wins
     try:
-        for source in ([DEMO_SEED_PATH] if args.demo_seed else []) + args.seed:
-            seed = read_seed(source)
-            backend.load_seed(seed)
-            seeds.append(seed)
-        if args.no_auth:
-            backend.require_auth = False
+        seeds = [load_seed(source) for source in sources]
+        backend = EmulatorBackend.from_seed(*seeds)
         server = EmulatorServer(backend, host=args.host, port=args.port)
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except SeedError as exc:
+        return _fail(str(exc))
+    except ValueError as exc:
+        return _fail(f"--host: {exc}")
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return _fail(
+                f"port {args.port} on {args.host} is already in use (another emulator?): "
+                "stop what holds it, or pass --port 0 to pick a free port"
+            )
+        return _fail(str(exc))
 
     stop = threading.Event()
 
@@ -75,18 +122,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         token = _first_iam_token(seeds)
         if token is not None:
             print(f"export YC_IAM_TOKEN={token}")
+        print(f"# admin interface: {server.url}{ADMIN_PREFIX}connections and more (see --help)")
         sys.stdout.flush()
         stop.wait()
     return 0
 
 
-def _first_iam_token(seeds: Sequence[dict[str, Any]]) -> str | None:
-    for seed in seeds:
-        for item in seed.get("iamTokens") or []:
-            token = item.get("token")
-            if isinstance(token, str) and token:
-                return token
-    return None
+def _first_iam_token(seeds: Sequence[Seed]) -> str | None:
+    return next((token.token for seed in seeds for token in seed.iam_tokens), None)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,13 @@ Serves on 127.0.0.1 only:
 - ``GET  /apigateways/websocket/v1/connections/{connectionId}`` (Connection.Get)
 - ``POST /iam/v1/tokens`` (IAM token exchange: OAuth token or service-account JWT)
 - ``GET  /computeMetadata/v1/instance/service-accounts/default/token`` (VM metadata)
+- ``/_emulator/...``: the admin interface (``_admin.py``)
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import json
 import logging
@@ -26,10 +28,9 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import unquote_to_bytes
 
-from .backend import ApiError, EmulatorBackend, Headers, RecordedRequest, RequestService
-from .faults import Delay, Drop, Fault, NotJson, Oversized, Redirect, Status, Truncated
-
-__all__ = ["CONNECTIONS_PREFIX", "IAM_TOKENS_PATH", "METADATA_TOKEN_PATH", "EmulatorServer"]
+from . import _admin
+from ._backend import EmulatedStatusError, EmulatorBackend, Headers, RecordedRequest, RequestService
+from ._faults import Delay, Drop, Fault, NotJson, Oversized, Redirect, Status, Truncated
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,22 @@ class _Server(ThreadingHTTPServer):
         self.accepted = 0
         self._active: set[socket.socket] = set()
         self._active_lock = threading.Lock()
+        self._in_flight = 0
+        self._idle = threading.Condition()
         super().__init__(address, _Handler)
+
+    def request_began(self) -> None:
+        with self._idle:
+            self._in_flight += 1
+
+    def request_ended(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host's FQDN, which can stall on a slow resolver.
@@ -114,6 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
     _request_id: str = ""
     _received_at: float = 0.0
     _logged: bool = False
+    _in_flight: bool = False
+    _generation: int = 0
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -136,11 +154,20 @@ class _Handler(BaseHTTPRequestHandler):
         self._request_id = str(uuid.uuid4())
         self._received_at = time.time()
         self._logged = False
-        super().handle_one_request()
+        try:
+            super().handle_one_request()
+        finally:
+            if self._in_flight:
+                self._in_flight = False
+                self.server.request_ended()
 
     def parse_request(self) -> bool:
-        # The request line has arrived: that, not the keep-alive wait before it, is receipt.
+        # The request line has arrived: that, not the keep-alive wait before it, is receipt, and
+        # from now until the answer the request is in flight (what wait_idle waits for).
         self._received_at = time.time()
+        self._generation = self.server.backend.generation
+        self._in_flight = True
+        self.server.request_began()
         return super().parse_request()
 
     def _dispatch(self) -> None:
@@ -149,6 +176,9 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             return
         raw_path = self.path
+        if _admin.is_admin_path(raw_path):
+            self._send(self._admin(raw_path, body))
+            return
         service = _service_of(raw_path)
         fault: Fault | None = backend.faults.next(service) if service != "other" else None
         if isinstance(fault, Delay):
@@ -180,7 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
             if service == "connections":
                 segment = _connection_segment(raw_path)
                 if segment is None:
-                    raise ApiError(5, "Not Found")
+                    raise EmulatedStatusError(5, "Not Found")
                 connection_id = _decode_segment(segment)
                 _require_method(self.command, "GET")
                 result = backend.api_get_connection(
@@ -194,13 +224,20 @@ class _Handler(BaseHTTPRequestHandler):
                 _require_method(self.command, "GET")
                 result = backend.api_metadata_token(self.headers.get("Metadata-Flavor"))
                 return None, _json_response(200, result)
-            raise ApiError(5, "Not Found")
-        except ApiError as exc:
+            raise EmulatedStatusError(5, "Not Found")
+        except EmulatedStatusError as exc:
             if service == "metadata":
                 # The metadata server is no gRPC service: it answers in plain text.
                 text = (exc.message + "\n").encode()
                 return None, _Response(exc.http_status, text, "text/plain; charset=utf-8")
             return connection_id, _error_response(exc, self._request_id)
+
+    def _admin(self, raw_path: str, body: bytes) -> _Response:
+        try:
+            answer = _admin.handle(self.server.backend, self.command, raw_path, body)
+        except EmulatedStatusError as exc:
+            return _error_response(exc, self._request_id)
+        return _json_response(answer.status, answer.payload)
 
     # -- I/O ---------------------------------------------------------------------------------
 
@@ -219,7 +256,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _fail_early(self, http_status: int, code: int, message: str) -> None:
-        response = _error_response(ApiError(code, message, http_status), self._request_id)
+        response = _error_response(
+            EmulatedStatusError(code, message, http_status), self._request_id
+        )
         self._record(_service_of(self.path), self.path, None, b"", http_status)
         self.close_connection = True
         self._send(response)
@@ -234,19 +273,18 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         # Recorded before answering, so a client that has its answer also sees the log entry.
         self._logged = True
-        self.server.backend.record(
-            RecordedRequest(
-                service=service,
-                method=self.command,
-                raw_path=raw_path,
-                connection_id=connection_id,
-                headers=Headers(self.headers.items()),
-                body=body,
-                status=status,
-                received_at=self._received_at,
-                request_id=self._request_id,
-            )
+        request = RecordedRequest(
+            service=service,
+            method=self.command,
+            raw_path=raw_path,
+            connection_id=connection_id,
+            headers=Headers(self.headers.items()),
+            body=body,
+            status=status,
+            received_at=self._received_at,
+            request_id=self._request_id,
         )
+        self.server.backend.record(request, generation=self._generation)
 
     def _write_head(self, response: _Response, content_length: int) -> None:
         self.send_response(response.status)
@@ -285,7 +323,7 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed requests rejected by http.server also get a google.rpc.Status body."""
         grpc_code = {400: 3, 404: 5, 408: 4, 414: 3, 431: 3, 501: 12, 505: 3}.get(code, 2)
-        error = ApiError(grpc_code, message or "Bad request", code)
+        error = EmulatedStatusError(grpc_code, message or "Bad request", code)
         response = _error_response(error, self._request_id)
         path = getattr(self, "path", "")
         if not self._logged and getattr(self, "command", None):
@@ -306,6 +344,14 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug(format, *args)
 
 
+def _is_ipv4_loopback(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.version == 4 and address.is_loopback
+
+
 def _connection_segment(raw_path: str) -> str | None:
     """The raw id segment when the path is exactly the Connection.Get route, else None."""
     if not raw_path.startswith(CONNECTIONS_PREFIX) or "?" in raw_path:
@@ -323,12 +369,14 @@ def _decode_segment(segment: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ApiError(3, "connection_id is not valid UTF-8 after percent-decoding") from None
+        raise EmulatedStatusError(
+            3, "connection_id is not valid UTF-8 after percent-decoding"
+        ) from None
 
 
 def _require_method(method: str, allowed: str) -> None:
     if method != allowed:
-        raise ApiError(12, "Method Not Allowed", 405)
+        raise EmulatedStatusError(12, "Method Not Allowed", 405, headers={"Allow": allowed})
 
 
 def _service_of(raw_path: str) -> RequestService:
@@ -355,10 +403,9 @@ def _status_body(code: int, message: str, request_id: str) -> dict[str, Any]:
     }
 
 
-def _error_response(exc: ApiError, request_id: str) -> _Response:
+def _error_response(exc: EmulatedStatusError, request_id: str) -> _Response:
     response = _json_response(exc.http_status, _status_body(exc.grpc_code, exc.message, request_id))
-    if exc.http_status == 405:
-        response.headers["Allow"] = "GET, POST"
+    response.headers.update(exc.headers)
     return response
 
 
@@ -392,20 +439,54 @@ def _oversized(n_bytes: int) -> Iterator[bytes]:
 
 
 class EmulatorServer:
-    """The emulator on a real socket: ``start()``/``stop()`` or use as a context manager."""
+    """The emulator on a real socket: ``start()``/``stop()`` or use as a context manager.
+
+    One server can serve a whole test session: ``reset()`` gives the next test a fresh state,
+    ``wait_idle()`` waits for requests still being answered (e.g. held by a ``Delay`` fault).
+    """
 
     def __init__(
         self, backend: EmulatorBackend | None = None, host: str = "127.0.0.1", port: int = 0
     ) -> None:
-        if host == "localhost":
-            host = "127.0.0.1"
-        if not (ipaddress.ip_address(host).version == 4 and ipaddress.ip_address(host).is_loopback):
-            raise ValueError(f"the emulator listens on IPv4 loopback only, not {host!r}")
-        self.backend = backend if backend is not None else EmulatorBackend()
-        self._httpd = _Server((host, port), self.backend)
+        host = "127.0.0.1" if host == "localhost" else host
+        if not _is_ipv4_loopback(host):
+            raise ValueError(
+                f"the emulator listens on IPv4 loopback only (127.0.0.1), not {host!r}"
+            )
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"port {port!r} is out of range: use 0-65535 (0 picks a free port)")
+        self._backend = backend if backend is not None else EmulatorBackend()
+        try:
+            self._httpd = _Server((host, port), self._backend)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                reason = "the address is already in use (port 0 picks a free port)"
+            else:
+                reason = exc.strerror or str(exc)
+            raise OSError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from None
         self.host = host
         self.port: int = self._httpd.server_address[1]
         self._thread: threading.Thread | None = None
+
+    @property
+    def backend(self) -> EmulatorBackend:
+        """The state this server answers from (``reset()`` renews it in place)."""
+        return self._backend
+
+    def reset(self, timeout: float = 5.0) -> EmulatorBackend:
+        """Give the next requests a fresh state: ``backend.reset()``, once no request is in flight.
+
+        Waits up to ``timeout`` seconds for requests being answered; one still running after
+        that is answered from the fresh state but left out of its request log. Returns the
+        backend (the same object, reset).
+        """
+        self.wait_idle(timeout)
+        self._backend.reset()
+        return self._backend
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until no request is being answered; False if one still is after ``timeout`` s."""
+        return self._httpd.wait_idle(timeout)
 
     @property
     def url(self) -> str:

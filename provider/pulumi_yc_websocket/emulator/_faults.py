@@ -14,20 +14,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-__all__ = [
-    "SERVICES",
-    "Delay",
-    "Drop",
-    "Fault",
-    "FaultPlan",
-    "NotJson",
-    "Oversized",
-    "Redirect",
-    "Service",
-    "Status",
-    "Truncated",
-]
-
 Service: TypeAlias = Literal["connections", "iam", "metadata"]
 SERVICES: tuple[Service, ...] = ("connections", "iam", "metadata")
 
