@@ -11,14 +11,12 @@ import time
 from typing import Any
 
 from pulumi_yc_websocket.emulator import Delay, EmulatorBackend, EmulatorServer, Service
-from pulumi_yc_websocket.emulator import server as server_module
 
 from ._common import JSON, pin_to, serve_commands
 
 IAM_TOKEN = "t1.benchToken9euelZqRkZ.YmVuY2gtdG9rZW4tZm9yLWxvb2t1cHM"
 OAUTH_TOKEN = "y0_benchOAuthTokenAgAAAAAbcdefghijklmnopqrstuv"
 N_CONNECTIONS = 64
-LISTEN_BACKLOG = 128
 
 
 def connection_ids() -> list[str]:
@@ -49,9 +47,6 @@ def main() -> None:
     backend.add_oauth_token(OAUTH_TOKEN, roles=["api-gateway.websocketWriter"])
     for connection_id in connection_ids():
         backend.add_connection(connection_data(connection_id))
-    # socketserver's listen backlog of 5 drops SYNs when more connections open at once (a
-    # 1 s retransmit stall each; the naive session churns connections at 16 threads): raise it.
-    server_module._Server.request_queue_size = LISTEN_BACKLOG
     server = EmulatorServer(backend).start()
 
     def delay(services: list[Service], seconds: float | None) -> JSON:

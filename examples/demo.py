@@ -86,7 +86,8 @@ def _stacks(backend: EmulatorBackend, env: dict[str, str]) -> None:
         for example in EXAMPLES:
             _banner(f"examples/{example}: pulumi destroy (sends no request to the API)")
             before = backend.count("connections")
-            _show(Project(workspace, workspace.root / example), "destroy", "--yes", "--skip-preview")
+            project = Project(workspace, workspace.root / example)
+            _show(project, "destroy", "--yes", "--skip-preview")
             sent = backend.count("connections") - before
             print(f"requests to Connection.Get during destroy: {sent}")
 

@@ -30,7 +30,6 @@ from pulumi_yc_websocket import auth
 from pulumi_yc_websocket.auth import IamToken, OAuthToken, ServiceAccountKey
 from pulumi_yc_websocket.client import ConnectionsClient
 from pulumi_yc_websocket.emulator import (
-    DEFAULT_IAM_TOKEN_TTL,
     Delay,
     Drop,
     EmulatorBackend,
@@ -402,7 +401,7 @@ class FaultEmulator:
         """Clear faults, restore token settings; returns where this run's log slice starts."""
         backend = self.backend
         backend.faults.clear()
-        backend.iam_token_ttl = DEFAULT_IAM_TOKEN_TTL
+        backend.iam_token_ttl = EmulatorBackend().iam_token_ttl
         backend.add_iam_token(IAM_TOKEN, roles=[WRITER_ROLE])
         return len(backend.requests())
 

@@ -77,8 +77,6 @@ For example, between two ``pulumi up`` runs::
     curl 'http://127.0.0.1:8080/_emulator/requests?service=connections'
 """
 
-from typing import Any
-
 from ._backend import EmulatorBackend, RecordedRequest
 from ._faults import (
     Delay,
@@ -111,23 +109,3 @@ __all__ = [
     "Status",
     "Truncated",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    # Transitional: two importers outside the emulator still use names it no longer exports
-    # (bench/_emulator_proc.py: the `server` module; tests/reliability/test_faults.py:
-    # DEFAULT_IAM_TOKEN_TTL). Delete this function once they have changed.
-    import importlib
-    import warnings
-
-    moved = {"server": ("._server", None), "DEFAULT_IAM_TOKEN_TTL": ("._backend", name)}
-    if name not in moved:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module_name, attribute = moved[name]
-    warnings.warn(
-        f"pulumi_yc_websocket.emulator.{name} is not public any more",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    module = importlib.import_module(module_name, __name__)
-    return module if attribute is None else getattr(module, attribute)
