@@ -9,6 +9,10 @@ in one ``up``, provider processes started and token exchanges made by one ``up``
 
 The engine calls Check one resource at a time, and the lookup runs in Check: the time above the
 floor is what those serial lookups cost.
+
+Both programs run with ``PULUMI_SKIP_CHECKPOINTS=true``. With checkpoints the engine rewrites the
+whole state after every step, a cost quadratic in N that hides everything else at N = 1000
+(measured here: a no-lookup preview of 300 resources took 9.3 s with them, 3.3 s without).
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ class _Stacks:
             "PYTHONPATH": f"{probe}:{ROOT}",  # the probe; `bench` for the floor's provider
             "YCWS_BENCH_PROVIDERS": str(self.providers_log),
             "NO_PROXY": "127.0.0.1,localhost",
+            "PULUMI_SKIP_CHECKPOINTS": "true",
         }
         self.cli = cli
         self.ids: list[str] = emulator.ready["ids"]
@@ -171,6 +176,7 @@ def run(quick: bool) -> JSON:
             "added_latency_s": LATENCY,
             "latency_applies_to": ["connections", "iam"],
             "credential": "OAuth token in YC_TOKEN (one exchange per process)",
+            "engine": "PULUMI_SKIP_CHECKPOINTS=true for both programs",
             "sizes": {str(n): rounds for n, rounds in plan.items()},
         },
         "sizes": sizes,

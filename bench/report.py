@@ -240,8 +240,9 @@ def _engine(s: JSON) -> list[str]:
     if "skipped" in s:
         return [f"Not run: {s['skipped']}.", ""]
     lines = [
-        "A new stack per run on a local file backend; `up` is preview plus update. Floor: the "
-        "same program of `NoLookup` resources (no lookup). Medians over "
+        "A new stack per run on a local file backend, checkpoints skipped "
+        "(`PULUMI_SKIP_CHECKPOINTS=true`, see `bench/engine.py`); `up` is preview plus update. "
+        "Floor: the same program of `NoLookup` resources (no lookup). Medians over "
         + ", ".join(f"{r} run(s) at N={n}" for n, r in s["setup"]["sizes"].items())
         + ".",
         "",
