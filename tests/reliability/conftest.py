@@ -11,7 +11,7 @@ emulator of their own, so a late answer never lands in the next test's request l
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -20,6 +20,7 @@ import pytest
 from pulumi_yc_websocket.emulator import EmulatorBackend, EmulatorServer, RecordedRequest
 
 from . import _report
+from ._raw_server import RawServer, Respond
 
 WRITER_ROLE = "api-gateway.websocketWriter"
 IAM_TOKEN = "t1.9euelZqReliabilityWriter0001.cmVsaWFiaWxpdHktd3JpdGVyLXRva2VuLXNpZ25hdHVyZQ"
@@ -166,3 +167,18 @@ def emu(_reliability_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) ->
         backend.faults.clear()
         if own:
             server.stop()
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Respond], RawServer]]:
+    """Start ``RawServer(respond)`` servers on 127.0.0.1; all are closed when the test ends."""
+    servers: list[RawServer] = []
+
+    def start(respond: Respond) -> RawServer:
+        server = RawServer(respond)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

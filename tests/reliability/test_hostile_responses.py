@@ -4,19 +4,17 @@ Oversized bodies (declared, chunked, close-delimited, lying Content-Length, comp
 100k-level JSON, wrong types, absurd timestamps, invalid UTF-8, broken HTTP framing, bodies and
 gzip trickled past the deadline, odd Retry-After values, redirects to another emulator (which
 must see nothing: the token never follows), and service text reaching a terminal via the CLI.
-Answers the emulator cannot give come from a tiny raw-socket server in this module. Memory is
+Answers the emulator cannot give come from ``_raw_server.RawServer``. Memory is
 the tracemalloc peak of the lookup (all threads, this one's server included).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
 import gzip
 import io
 import socket
-import threading
 import time
 import tracemalloc
 import zlib
@@ -41,6 +39,7 @@ from pulumi_yc_websocket.model import Connection
 from pulumi_yc_websocket.retry import RetryPolicy
 from pulumi_yc_websocket.transport import DEFAULT_MAX_BODY_BYTES
 
+from ._raw_server import Respond, answer, head, raw_bytes
 from .conftest import IAM_TOKEN, WRITER_ROLE, Emu, new_emulator
 
 DEADLINE = 2.0
@@ -50,105 +49,6 @@ POLICY = RetryPolicy(initial=0.005, maximum=0.05)
 BIG = 10 * 1024 * 1024
 BOMB_BYTES = 64 * 1024 * 1024
 _CHUNK = b"x" * 65536
-
-Respond = Callable[[socket.socket, bytes], None]
-
-
-class RawServer:
-    """Answers every request on 127.0.0.1 with ``respond(sock, request_head)``; logs the heads."""
-
-    def __init__(self, respond: Respond) -> None:
-        self._respond = respond
-        self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
-        self.port = self._listener.getsockname()[1]
-        self.heads: list[bytes] = []
-        self._open: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._stopped = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _accept(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                sock, _ = self._listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                self._open.add(sock)
-            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
-
-    def _serve(self, sock: socket.socket) -> None:
-        try:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                data = sock.recv(65536)
-                if not data:
-                    return
-                head += data
-            # Read the request body too: closing with unread bytes would reset the connection.
-            header_block, _, received = head.partition(b"\r\n\r\n")
-            length = 0
-            for line in header_block.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value.strip())
-            while len(received) < length:
-                data = sock.recv(65536)
-                if not data:
-                    return
-                received += data
-            with self._lock:
-                self.heads.append(head)
-            self._respond(sock, head)
-        except OSError:
-            pass
-        finally:
-            with self._lock:
-                self._open.discard(sock)
-            sock.close()
-
-    def close(self) -> None:
-        self._stopped.set()
-        self._listener.close()
-        with self._lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-@pytest.fixture
-def raw_server() -> Iterator[Callable[[Respond], RawServer]]:
-    servers: list[RawServer] = []
-
-    def start(respond: Respond) -> RawServer:
-        server = RawServer(respond)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-def head(status: str = "200 OK", **headers: str | int) -> bytes:
-    lines = [f"HTTP/1.1 {status}"]
-    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
-def answer(body: bytes, status: str = "200 OK", **headers: str | int) -> Respond:
-    """A complete answer with Content-Length."""
-    data = head(status, Content_Type="application/json", Content_Length=len(body), **headers)
-
-    def respond(sock: socket.socket, _: bytes) -> None:
-        sock.sendall(data + body)
-
-    return respond
 
 
 def chunked_stream(total: int) -> Respond:
@@ -203,13 +103,6 @@ def trickle_headers(seconds: float) -> Respond:
             sock.sendall(b"x")
             time.sleep(0.02)
         sock.sendall(b"\r\nContent-Length: 2\r\n\r\n{}")
-
-    return respond
-
-
-def raw_bytes(data: bytes) -> Respond:
-    def respond(sock: socket.socket, _: bytes) -> None:
-        sock.sendall(data)
 
     return respond
 
