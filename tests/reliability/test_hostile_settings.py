@@ -347,3 +347,127 @@ def test_endless_key_file_is_refused(emu: Emu) -> None:
         pytest.skip(f"the probe could not start: {result.stderr[-300:]}")
     assert result.returncode == 0, result.stderr[-500:]
     assert "refused:" in result.stdout
+
+
+# -- URLs that parsers read differently --------------------------------------------------------
+
+PARSER_SPLITS = {
+    "backslash before a bracketed loopback": "http://evil.example\\[::1]",
+    "backslash before a loopback port": "http://evil.example\\@127.0.0.1:8080",
+    "NUL host": "https://\x00",
+    "trailing backslash": "https://api.example.net\\",
+    "tab in the host": "http://127.0.0.1\t.evil.example",
+    "newline in the host": "https://api.example.net\n.evil.example",
+    "space in the host": "https://api.example.net .evil.example",
+    "fullwidth digits": "http://\uff11\uff12\uff17.0.0.1:8080",
+    "percent-encoded host": "http://127.0.0.1%2f.evil.example",
+    "DEL": "https://api.example.net\x7f",
+}
+
+
+def test_the_parser_split_is_real(network_violations: list[str]) -> None:
+    """Why these are refused: urllib.parse and urllib3 read two different hosts."""
+    import urllib.parse
+
+    import urllib3
+
+    url = PARSER_SPLITS["backslash before a bracketed loopback"]
+    assert urllib.parse.urlsplit(url).hostname == "::1"
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        urllib3.PoolManager().request("GET", url, retries=False, timeout=0.5)
+    found = list(network_violations)
+    network_violations.clear()
+    assert found == ["name lookup of 'evil.example'"]
+
+
+@pytest.mark.parametrize("name", list(PARSER_SPLITS))
+def test_urls_parsers_read_differently_are_refused_before_connecting(
+    emu: Emu, connects: list[Any], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Client argument, environment and CLI: a configuration error, and no dial anywhere."""
+    url = PARSER_SPLITS[name]
+    errors: list[BaseException] = []
+    with pytest.raises(InsecureEndpointError) as caught:
+        ConnectionsClient(url, IamToken(IAM_TOKEN), environ=emu.env)
+    errors.append(caught.value)
+    for variable in ("YC_APIGATEWAY_CONNECTIONS_ENDPOINT", "YC_IAM_ENDPOINT"):
+        with pytest.raises(InsecureEndpointError) as caught:
+            ConnectionsClient(environ={**emu.env, "YC_IAM_TOKEN": IAM_TOKEN, variable: url})
+        errors.append(caught.value)
+    for error in errors:
+        assert "endpoint" in str(error)
+        assert str(error).isprintable(), repr(str(error))
+        assert error.__context__ is None
+    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["get", "--endpoint", url, "abc"], out, err) == cli.EXIT_USAGE
+    assert err.getvalue().count("\n") == 1
+    assert connects == []
+    assert emu.backend.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "https://\x00",
+            "connections endpoint 'https://\\x00' holds the character U+0000, which URL "
+            "parsers read differently; remove it",
+        ),
+        (
+            "https://api.example.net\\",
+            "connections endpoint 'https://api.example.net\\\\' holds a backslash, which URL "
+            "parsers read differently; remove it",
+        ),
+    ],
+)
+def test_unparsable_endpoints_say_what_to_fix(url: str, message: str) -> None:
+    with pytest.raises(InsecureEndpointError) as caught:
+        ConnectionsClient(url, IamToken(IAM_TOKEN), environ={})
+    assert str(caught.value) == message
+
+
+# -- passwords that hold URL delimiters ------------------------------------------------------
+
+
+@pytest.mark.parametrize("delimiter", ["/", "?", "#", "@", "\\", ":", "[", "%2F"])
+def test_passwords_holding_url_delimiters_are_never_echoed(
+    emu: Emu, connects: list[Any], monkeypatch: pytest.MonkeyPatch, delimiter: str
+) -> None:
+    """Wherever parsers think the userinfo ends, no part of the password is shown."""
+    before, after = "Pa55LEAKpartOne", "partTwoLEAK"
+    userinfo = f"admin:{before}{delimiter}{after}@"
+    shown: list[str] = []
+
+    def refused(**kwargs: Any) -> None:
+        with pytest.raises(ConfigurationError) as caught:
+            ConnectionsClient(**kwargs)
+        chained = caught.value.__cause__ or caught.value.__context__
+        shown.extend([str(caught.value), repr(caught.value), repr(chained)])
+
+    url = f"https://{userinfo}api.example.net"
+    refused(endpoint=url, credentials=IamToken(IAM_TOKEN), environ=emu.env)
+    base = {**emu.env, "YC_IAM_TOKEN": IAM_TOKEN}
+    # YC_ENDPOINT is read only to derive the service endpoints that are not set.
+    derived = {"YC_IAM_TOKEN": IAM_TOKEN, "YC_METADATA_ADDR": emu.metadata_addr}
+    for environ in (
+        {**base, "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": url},
+        {**base, "YC_IAM_ENDPOINT": url},
+        {**derived, "YC_ENDPOINT": url},
+        {**derived, "YC_ENDPOINT": f"{userinfo}api.example.net:443"},
+        {**base, "YC_METADATA_ADDR": f"{userinfo}169.254.169.254"},
+        {**base, "YC_METADATA_ADDR": f"http://{userinfo}169.254.169.254"},
+    ):
+        refused(environ=environ)
+    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    for argv in (["--endpoint", url], []):
+        if not argv:
+            for variable in ("YC_APIGATEWAY_CONNECTIONS_ENDPOINT", "YC_IAM_ENDPOINT"):
+                monkeypatch.delenv(variable)
+            monkeypatch.setenv("YC_ENDPOINT", url)
+        out, err = io.StringIO(), io.StringIO()
+        assert cli.main(["get", *argv, "abc"], out, err) != cli.EXIT_OK
+        shown += [out.getvalue(), err.getvalue()]
+    leaked = [text for text in shown if before in text or after in text]
+    assert leaked == []
+    assert connects == []
