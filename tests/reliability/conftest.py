@@ -46,21 +46,28 @@ ENV_TO_CLEAR = (
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
-    """Print the fault-injection table (whatever ``-s``/``-q`` say: it goes to the terminal)."""
-    rows, notes = _report.rows(), _report.notes()
-    if not rows and not notes:
-        return
-    terminalreporter.section("reliability: lookups under injected faults")
-    for line in _report.render(rows):
-        terminalreporter.write_line(line)
-    if rows:
+    """Print the fault and hostile-server tables (whatever ``-s``/``-q`` say: to the terminal)."""
+    rows, hostile, notes = _report.rows(), _report.hostile_rows(), _report.notes()
+    if rows or notes:
+        terminalreporter.section("reliability: lookups under injected faults")
+        for line in _report.render(rows):
+            terminalreporter.write_line(line)
+        if rows:
+            terminalreporter.write_line(
+                "correct = exactly the seeded record; typed failures = allowed typed errors; "
+                "retries = the client's retries (Connection + IAM); requests = at the emulator; "
+                "latency per lookup"
+            )
+        for text in notes:
+            terminalreporter.write_line(f"note: {text}")
+    if hostile:
+        terminalreporter.section("reliability: hostile servers")
+        for line in _report.render_hostile(hostile):
+            terminalreporter.write_line(line)
         terminalreporter.write_line(
-            "correct = exactly the seeded record; typed failures = allowed typed errors; "
-            "retries = the client's retries (Connection + IAM); requests = at the emulator; "
-            "latency per lookup"
+            "one lookup per case against a raw-socket server on 127.0.0.1; took = until the "
+            "lookup returned or raised; x deadline = took / deadline; peak = tracemalloc peak"
         )
-    for text in notes:
-        terminalreporter.write_line(f"note: {text}")
 
 
 def clear_process_state() -> None:

@@ -1,9 +1,11 @@
 """Hostile settings: refused before any connection, with a clear message that keeps secrets.
 
-Endpoints with credentials, a path or query, plain http to a non-loopback host, another scheme
-or a malformed port; through the client argument, ``Settings.resolve``, the environment, the
-CLI's ``--endpoint``; and tokens HTTP cannot carry. Nothing may connect anywhere: a spy on
-``socket.socket.connect`` records every attempt during the test.
+Endpoints with credentials (passwords holding URL delimiters included), a path or query, plain
+http to a non-loopback host, another scheme, a malformed port, or characters parsers read
+differently; through the client argument, ``Settings.resolve``, the environment, the CLI's
+``--endpoint``; tokens HTTP cannot carry; and proxies that would see a token in clear text.
+Nothing may connect anywhere: a spy on ``socket.socket.connect`` records every attempt during
+the test, and the network guard refuses any non-loopback dial.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pulumi_yc_websocket.client import ConnectionsClient
 from pulumi_yc_websocket.errors import (
     ConfigurationError,
     InsecureEndpointError,
+    InsecureProxyError,
 )
 from pulumi_yc_websocket.settings import Settings
 
@@ -471,3 +474,41 @@ def test_passwords_holding_url_delimiters_are_never_echoed(
     leaked = [text for text in shown if before in text or after in text]
     assert leaked == []
     assert connects == []
+
+
+# -- proxies -----------------------------------------------------------------------------------
+
+REMOTE_PROXY = "http://192.0.2.10:3128"
+"""TEST-NET-1, never routed; the network guard refuses it anyway, and fails the test."""
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
+@pytest.mark.parametrize("source", ["environ argument", "process environment"])
+def test_a_proxy_never_sees_the_token_sent_to_a_loopback_endpoint(
+    emu: Emu, monkeypatch: pytest.MonkeyPatch, variable: str, source: str
+) -> None:
+    """The issue's case: HTTP_PROXY set, endpoint http://127.0.0.1: the lookup goes direct."""
+    emu.backend.add_connection(id="abc")
+    if source == "environ argument":
+        client = ConnectionsClient(
+            emu.url, IamToken(IAM_TOKEN), environ={**emu.env, variable: REMOTE_PROXY}
+        )
+    else:
+        monkeypatch.setenv(variable, REMOTE_PROXY)
+        monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+        client = ConnectionsClient()
+    with emu.track(client):
+        assert client.get("abc").id == "abc"
+    (request,) = emu.backend.requests()
+    assert request.headers["Authorization"] == f"Bearer {IAM_TOKEN}"
+
+
+def test_plain_http_metadata_through_a_proxy_is_refused(emu: Emu) -> None:
+    """A metadata address that is neither loopback nor link-local, and a proxy: nothing sent."""
+    environ = {**emu.env, "YC_METADATA_ADDR": "metadata.internal", "HTTP_PROXY": REMOTE_PROXY}
+    client = emu.track(ConnectionsClient(environ=environ, timeout=2))
+    with pytest.raises(InsecureProxyError) as caught:
+        client.get("abc")
+    assert "NO_PROXY" in str(caught.value)
+    assert caught.value.__context__ is None
+    assert emu.backend.requests() == []
