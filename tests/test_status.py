@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_yc_websocket.errors import ApiError, remember_secret
 from pulumi_yc_websocket.status import ErrorBody, parse_error_body, parse_retry_after
 
 NGINX_502 = (
@@ -157,3 +158,13 @@ def test_retry_after_http_date_in_the_future() -> None:
     seconds = parse_retry_after(value)
     assert seconds is not None
     assert 28.0 < seconds <= 30.0
+
+
+def test_remembered_credentials_are_redacted_wherever_server_text_goes() -> None:
+    secret = "y0_AgAAAAAStatusTestRememberedCredential"
+    remember_secret(secret)
+    parsed = parse_error_body(status_body(16, f"bad header: Bearer {secret}"), {})
+    assert parsed.message == "bad header: Bearer ***"
+    error = ApiError(f"about {secret}", message=secret, request_id=f"rid-{secret}")
+    assert secret not in f"{error} {error!r} {vars(error)}"
+    assert (error.summary, error.message, error.request_id) == ("about ***", "***", "rid-***")

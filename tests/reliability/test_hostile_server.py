@@ -230,6 +230,24 @@ def test_deadline_holds_against_a_stalling_token_exchange(
     assert emu.requests("connections") == []
 
 
+def test_the_cli_timeout_is_a_deadline(
+    emu: Emu, raw_server: Callable[[Respond], RawServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--timeout`` ended a trailer flood only after it stopped, with exit code 0."""
+    server = raw_server(trailers_forever(BODY))
+    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    out, err = io.StringIO(), io.StringIO()
+    began = time.perf_counter()
+    code = cli.main(["get", "abc", "--endpoint", server.url, "--timeout", str(DEADLINE)], out, err)
+    elapsed = time.perf_counter() - began
+    assert code == cli.EXIT_ERROR
+    assert out.getvalue() == ""
+    assert err.getvalue().startswith(
+        f"pulumi-yc-websocket: error: The lookup's deadline of {DEADLINE:g}s passed"
+    )
+    assert elapsed <= DEADLINE + MARGIN, f"took {elapsed:.2f}s"
+
+
 def test_every_stall_completes_a_valid_answer_given_time(
     emu: Emu, raw_server: Callable[[Respond], RawServer]
 ) -> None:
