@@ -323,6 +323,18 @@ def test_malformed_content_length_is_a_typed_error(
     assert len(server.heads) == 1, "a malformed answer was retried"
 
 
+@pytest.mark.parametrize("digits", [19, 5000])
+def test_absurdly_long_content_length_is_oversized(
+    emu: Emu, raw_server: Callable[[Respond], RawServer], digits: int
+) -> None:
+    """``int()`` refuses more than 4,300 digits: a length that long is just too large."""
+    data = head(Content_Type="application/json", Content_Length="9" * digits) + BODY
+    server = raw_server(lambda sock, _: sock.sendall(data))
+    outcome = look_up(emu, server.url)
+    assert type(outcome.error) is InvalidResponseError, repr(outcome.error)
+    assert "is larger than 262144 bytes and was not read" in str(outcome.error)
+
+
 def test_malformed_content_length_through_the_cli(
     emu: Emu, raw_server: Callable[[Respond], RawServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
