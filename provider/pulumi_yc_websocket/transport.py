@@ -14,6 +14,7 @@ import ipaddress
 import os
 import socket
 import threading
+import time
 import urllib.request
 import zlib
 from collections.abc import Mapping
@@ -46,6 +47,7 @@ _MAX_LENGTH_DIGITS = 18
 _ACCEPT_ENCODING = "gzip, deflate"
 """The encodings :class:`_Inflater` decodes."""
 _CHECK_HINT = "check that the endpoint points at the Yandex Cloud API"
+_monotonic = time.monotonic
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class HttpResponse:
     body: bytes
 
 
-@dataclass
+@dataclass(slots=True)
 class _Guard:
     """The bounds of one request, shared with the response object urllib3 builds for it."""
 
@@ -83,9 +85,10 @@ class _GuardedReads(io.RawIOBase):
     While ``budget`` is set (the head of the answer), no more than that many bytes are read.
     """
 
-    def __init__(self, raw: Any, sock: socket.socket, guard: _Guard) -> None:
-        self._raw = raw
+    def __init__(self, sock: socket.socket, guard: _Guard) -> None:
+        self._raw = sock.makefile("rb", buffering=0)
         self._sock = sock
+        self._expires_at = guard.deadline.expires_at
         self.guard = guard
         self.budget: int | None = None
 
@@ -93,10 +96,10 @@ class _GuardedReads(io.RawIOBase):
         return True
 
     def fileno(self) -> int:
-        return int(self._raw.fileno())
+        return self._sock.fileno()
 
     def readinto(self, buffer: Any) -> int | None:
-        remaining = self.guard.deadline.remaining()
+        remaining = self._expires_at - _monotonic()
         if remaining <= 0:
             self.guard.cut_to_deadline = True
             raise TimeoutError("the lookup's deadline passed")
@@ -105,19 +108,30 @@ class _GuardedReads(io.RawIOBase):
             self._sock.settimeout(remaining)
             self.guard.cut_to_deadline = True
         budget = self.budget
-        if budget is None:
-            received: int | None = self._raw.readinto(buffer)
-            return received
-        if budget <= 0:
-            self.guard.head_too_large = True
-            raise _HeadTooLarge("the head of the answer is too large")
-        received = self._raw.readinto(memoryview(buffer)[:budget])
-        self.budget = budget - (received or 0)
+        if budget is not None:
+            if budget <= 0:
+                self.guard.head_too_large = True
+                raise _HeadTooLarge("the head of the answer is too large")
+            if budget < len(buffer):
+                buffer = memoryview(buffer)[:budget]
+        received: int | None = self._raw.readinto(buffer)
+        if budget is not None:
+            self.budget = budget - (received or 0)
         return received
 
     def close(self) -> None:
         self._raw.close()
         super().close()
+
+
+class _Opened:
+    """Hands http.client the buffered reader it would otherwise open with ``sock.makefile``."""
+
+    def __init__(self, reader: io.BufferedReader) -> None:
+        self._reader = reader
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return self._reader
 
 
 class _GuardedResponse(http.client.HTTPResponse):
@@ -130,13 +144,11 @@ class _GuardedResponse(http.client.HTTPResponse):
         method: str | None = None,
         url: str | None = None,
     ) -> None:
-        super().__init__(sock, debuglevel, method, url)
         guard = _active_guard.get()
-        self._reads: _GuardedReads | None = None
-        if guard is not None:
-            # Nothing is read yet: the buffered file can give up its raw stream losslessly.
-            self._reads = _GuardedReads(self.fp.detach(), sock, guard)
-            self.fp = io.BufferedReader(self._reads)
+        self._reads = None if guard is None else _GuardedReads(sock, guard)
+        if self._reads is not None:
+            sock = _Opened(io.BufferedReader(self._reads))  # type: ignore[assignment]
+        super().__init__(sock, debuglevel, method, url)
 
     def begin(self) -> None:
         reads = self._reads
