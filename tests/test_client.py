@@ -347,6 +347,7 @@ def test_wrongly_typed_answer(emulator: Any, body: dict[str, Any], message: str)
     assert caught.value.message.startswith(message)
     assert caught.value.message.endswith("(1 problem(s))")
     assert caught.value.hint == "check that the endpoint points at the Yandex Cloud API"
+    assert caught.value.__context__ is None, "pydantic's error (holding the body) is chained"
 
 
 # -- refresh on 401 --------------------------------------------------------------------------
@@ -381,6 +382,7 @@ def test_renewed_token_rejected_again_gives_up(emulator: Any, connection: dict[s
         "the token was renewed once and still rejected: check that the OAuth token or "
         "service-account key is valid and not revoked"
     )
+    assert caught.value.__context__ is None, "the first 401 is chained to the second"
     secrets_absent(
         caught.value,
         OAUTH,

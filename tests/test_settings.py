@@ -14,6 +14,7 @@ from pulumi_yc_websocket.settings import (
     Settings,
     is_loopback_host,
     looks_like_iam_token,
+    redacted,
     validate_endpoint,
     validate_metadata_addr,
 )
@@ -377,13 +378,13 @@ def test_valid_endpoints(url: str, expected: str) -> None:
         ),
         (
             "https://user:hunter2@conn.example",
-            "connections endpoint https://conn.example has credentials in the URL; remove them "
-            "and configure a token instead",
+            "connections endpoint 'https://***@conn.example' has credentials in the URL; remove "
+            "them and configure a token instead",
         ),
         (
             "https://user@conn.example",
-            "connections endpoint https://conn.example has credentials in the URL; remove them "
-            "and configure a token instead",
+            "connections endpoint 'https://***@conn.example' has credentials in the URL; remove "
+            "them and configure a token instead",
         ),
         (
             "https://conn.example/apigateways",
@@ -420,6 +421,30 @@ def test_unsafe_endpoints_are_refused(url: str, message: str) -> None:
         validate_endpoint(url, "connections endpoint")
     assert str(caught.value) == message
     assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://conn.example?", "https://conn.example#", "http://[::1]:8080?"]
+)
+def test_empty_query_or_fragment_is_refused(url: str) -> None:
+    with pytest.raises(InsecureEndpointError, match="without a path, query or fragment"):
+        validate_endpoint(url, "connections endpoint")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("https://admin:Pa55/word@host.example", "'https://***@host.example'"),
+        ("https://admin:Pa55?word@host.example/x", "'https://***@host.example/x'"),
+        ("https://admin:Pa55#word@host.example", "'https://***@host.example'"),
+        ("https://admin:p@ss@host.example", "'https://***@host.example'"),
+        ("admin:Pa55/word@host.example:443", "'***@host.example:443'"),
+        ("https://host.example", "'https://host.example'"),
+        ("https://\x00\x1b[31m", "'https://\\x00\\x1b[31m'"),
+    ],
+)
+def test_redacted_masks_userinfo_up_to_the_last_at(text: str, shown: str) -> None:
+    assert redacted(text) == shown
 
 
 def test_malformed_port_is_refused() -> None:

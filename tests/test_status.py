@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import time
 from email.utils import formatdate
+from typing import Any
 
 import pytest
 
+from pulumi_yc_websocket.errors import ApiError, remember_secret
 from pulumi_yc_websocket.status import ErrorBody, parse_error_body, parse_retry_after
 
 NGINX_502 = (
@@ -95,8 +97,35 @@ def test_non_status_bodies_keep_their_text(body: bytes, message: str) -> None:
 def test_status_messages_become_one_line() -> None:
     body = status_body(3, "Request validation error:\n  connection_id: required\r\n\x00end")
     assert parse_error_body(body, {}).message == (
-        "Request validation error: connection_id: required end"
+        "Request validation error: connection_id: required \\x00end"
     )
+
+
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x9b31m\u202e\x08"
+ESCAPED = "\\x1b]0;owned\\x07\\x1b[2J\\x9b31m\\u202e\\x08"
+
+
+def test_control_characters_in_messages_are_escaped_not_passed_on() -> None:
+    """ESC, OSC, BEL, C1 CSI, a bidi override: shown as escapes, never sent to a terminal."""
+    parsed = parse_error_body(status_body(7, f"denied{ESCAPES}"), {})
+    assert parsed.message == f"denied{ESCAPED}"
+    assert parsed.message.isprintable()
+
+
+@pytest.mark.parametrize(
+    ("where", "make"),
+    [
+        ("details", lambda rid: (status_body(7, "x", {**REQUEST_INFO, "requestId": rid}), {})),
+        ("header", lambda rid: (status_body(7, "x"), {"x-request-id": rid})),
+        ("header of a non-JSON answer", lambda rid: (NGINX_502, {"x-request-id": rid})),
+    ],
+)
+def test_request_ids_are_one_line_escaped_and_capped(where: str, make: Any) -> None:
+    body, headers = make(f"abc\n{ESCAPES}def")
+    assert parse_error_body(body, headers).request_id == f"abc {ESCAPED}def"
+    body, headers = make("r" * 200_000)
+    request_id = parse_error_body(body, headers).request_id
+    assert request_id == "r" * 127 + "\u2026"
 
 
 def test_very_long_status_messages_are_cut() -> None:
@@ -129,3 +158,13 @@ def test_retry_after_http_date_in_the_future() -> None:
     seconds = parse_retry_after(value)
     assert seconds is not None
     assert 28.0 < seconds <= 30.0
+
+
+def test_remembered_credentials_are_redacted_wherever_server_text_goes() -> None:
+    secret = "y0_AgAAAAAStatusTestRememberedCredential"
+    remember_secret(secret)
+    parsed = parse_error_body(status_body(16, f"bad header: Bearer {secret}"), {})
+    assert parsed.message == "bad header: Bearer ***"
+    error = ApiError(f"about {secret}", message=secret, request_id=f"rid-{secret}")
+    assert secret not in f"{error} {error!r} {vars(error)}"
+    assert (error.summary, error.message, error.request_id) == ("about ***", "***", "rid-***")

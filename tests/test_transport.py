@@ -1,4 +1,8 @@
-"""HttpTransport and the client's network side: body cap, redirects, drops, timeouts, proxies."""
+"""HttpTransport and the client's network side: body cap, redirects, drops, timeouts, proxies.
+
+Proxy tests never leave the machine: ``dials`` records (and may redirect to loopback) every
+address urllib3 dials, and the network guard refuses any other name lookup.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,9 @@ from pulumi_yc_websocket.emulator import (
     Redirect,
 )
 from pulumi_yc_websocket.errors import (
+    ConfigurationError,
     DeadlineExceededError,
+    InsecureProxyError,
     InvalidResponseError,
     ServiceUnavailableError,
 )
@@ -340,34 +346,197 @@ def test_connections_are_kept_alive(emulator: Any) -> None:
     assert emulator.server.accepted_connections - before == 1
 
 
-def test_proxy_settings_come_from_the_given_environment(
-    emulator: Any, other_server: EmulatorServer
+@pytest.fixture
+def proxy() -> Iterator[Any]:
+    """A loopback "proxy" that records each request head and refuses it with 403."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+    heads: list[bytes] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    data = conn.recv(65536)
+                    if not data:
+                        break
+                    head += data
+                heads.append(head)
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    stub = type("Proxy", (), {})()
+    stub.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stub.heads = heads
+    yield stub
+    stop.set()
+    thread.join(2)
+    listener.close()
+
+
+@pytest.fixture
+def dials(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every address urllib3 dials, recorded; ``routes[host] = (ip, port)`` redirects one.
+
+    Host names are never resolved unless routed to loopback here: the network guard refuses
+    anything else, so nothing leaves the machine.
+    """
+    import urllib3.util.connection as connection
+
+    original = connection.create_connection
+    record = type("Dials", (), {})()
+    record.seen = []
+    record.routes = {}
+
+    def create_connection(address: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
+        record.seen.append(address)
+        return original(record.routes.get(address[0], address), *args, **kwargs)
+
+    monkeypatch.setattr(connection, "create_connection", create_connection)
+    return record
+
+
+SECRET_HEADERS = {"Authorization": "Bearer t1.proxyTestSecretToken.signature"}
+
+
+def test_https_goes_through_the_proxy_as_a_tunnel(proxy: Any, dials: Any) -> None:
+    """The proxy sees CONNECT host:443 only: the token travels inside TLS, never to the proxy."""
+    tunnelled = HttpTransport(environ={"HTTPS_PROXY": proxy.url})
+    with pytest.raises(ServiceUnavailableError) as caught:
+        get(tunnelled, "https://conn.example.test" + PATH, headers=SECRET_HEADERS)
+    tunnelled.close()
+    assert caught.value.summary == (
+        "could not get an answer from connections at https://conn.example.test "
+        "(the proxy refused the connection)"
+    )
+    (head,) = proxy.heads
+    assert head.startswith(b"CONNECT conn.example.test:443 HTTP/1."), head
+    assert b"proxyTestSecretToken" not in head
+    assert dials.seen == [("127.0.0.1", int(proxy.url.rsplit(":", 1)[1]))]
+
+
+@pytest.mark.parametrize(
+    "variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY"]
+)
+def test_loopback_is_never_proxied(emulator: Any, proxy: Any, variable: str) -> None:
+    """A proxy cannot reach this machine's loopback, and must not see the emulator's token."""
+    for setting in (proxy.url, "http://192.0.2.10:3128"):  # TEST-NET-1: never routed
+        direct = HttpTransport(environ={variable: setting})
+        assert get(direct, emulator.url + PATH, headers=SECRET_HEADERS).status == 401
+        direct.close()
+    assert proxy.heads == []
+    assert emulator.count("connections") == 2
+
+
+def test_loopback_is_never_proxied_from_the_process_environment(
+    emulator: Any, proxy: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    proxied = HttpTransport(environ={"HTTP_PROXY": other_server.url})
-    response = get(proxied, emulator.url + PATH)
-    proxied.close()
-    assert response.status == 404  # the "proxy" does not know absolute-form requests
-    (seen,) = other_server.backend.requests()
-    assert seen.raw_path == emulator.url + PATH
-    assert emulator.requests() == []
+    monkeypatch.setenv("HTTP_PROXY", "http://192.0.2.10:3128")
+    monkeypatch.setenv("http_proxy", proxy.url)
+    direct = HttpTransport()
+    assert get(direct, emulator.url + PATH).status == 401
+    direct.close()
+    assert proxy.heads == []
 
 
-def test_no_proxy_bypasses_the_proxy(emulator: Any, other_server: EmulatorServer) -> None:
-    bypass = HttpTransport(environ={"http_proxy": other_server.url, "no_proxy": "127.0.0.1"})
-    assert get(bypass, emulator.url + PATH).status == 401
-    bypass.close()
-    assert other_server.backend.requests() == []
-    assert emulator.count("connections") == 1
+def test_link_local_is_never_proxied(emulator: Any, proxy: Any, dials: Any) -> None:
+    """The VM metadata service is on the VM's own link: no proxy reaches it."""
+    dials.routes["169.254.169.254"] = (emulator.server.host, emulator.server.port)
+    direct = HttpTransport(environ={"HTTP_PROXY": proxy.url})
+    response = get(direct, "http://169.254.169.254/computeMetadata/v1/x")
+    direct.close()
+    assert response.status == 404
+    assert dials.seen == [("169.254.169.254", 80)]
+    assert proxy.heads == []
+
+
+def test_plain_http_through_a_proxy_is_refused_before_anything_is_sent(
+    proxy: Any, dials: Any
+) -> None:
+    refusing = HttpTransport(environ={"http_proxy": proxy.url})
+    with pytest.raises(InsecureProxyError) as caught:
+        get(refusing, "http://metadata.internal/token", headers=SECRET_HEADERS)
+    refusing.close()
+    assert str(caught.value) == (
+        f"plain http to connections at http://metadata.internal would go through the proxy "
+        f"{proxy.url!r} set in the environment, which would read the token in clear text; "
+        "add metadata.internal to NO_PROXY, or use https"
+    )
+    assert dials.seen == []
+    assert proxy.heads == []
+
+
+def test_no_proxy_is_honoured(emulator: Any, proxy: Any, dials: Any) -> None:
+    dials.routes["metadata.internal"] = (emulator.server.host, emulator.server.port)
+    environ = {"HTTP_PROXY": proxy.url, "NO_PROXY": "example.com, .internal"}
+    direct = HttpTransport(environ=environ)
+    assert get(direct, "http://metadata.internal/x").status == 404
+    direct.close()
+    assert dials.seen == [("metadata.internal", 80)]
+    assert proxy.heads == []
+
+
+@pytest.mark.parametrize(
+    ("environ", "proxied"),
+    [
+        ({"HTTPS_PROXY": "http://192.0.2.10:1", "https_proxy": "<proxy>"}, True),
+        ({"HTTPS_PROXY": "<proxy>", "https_proxy": ""}, False),
+        ({"ALL_PROXY": "<proxy>"}, True),
+        ({"HTTPS_PROXY": "<proxy>", "NO_PROXY": "*"}, False),
+        ({"HTTPS_PROXY": "<proxy>", "no_proxy": "conn.example.test"}, False),
+    ],
+    ids=["lower case wins", "empty lower case unsets", "ALL_PROXY", "NO_PROXY *", "no_proxy"],
+)
+def test_proxy_variables_follow_the_standard_library(
+    proxy: Any, dials: Any, environ: dict[str, str], proxied: bool
+) -> None:
+    environ = {name: proxy.url if value == "<proxy>" else value for name, value in environ.items()}
+    dials.routes["conn.example.test"] = ("127.0.0.1", 9)  # discard port: refused at once
+    transport = HttpTransport(environ=environ, connect_timeout=0.5)
+    with pytest.raises(ServiceUnavailableError):
+        get(transport, "https://conn.example.test" + PATH)
+    transport.close()
+    assert len(proxy.heads) == int(proxied)
+    assert dials.seen[0][0] == ("127.0.0.1" if proxied else "conn.example.test")
 
 
 def test_process_proxy_variables_are_ignored_when_environ_is_given(
-    emulator: Any, other_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+    proxy: Any, dials: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HTTP_PROXY", other_server.url)
-    direct = HttpTransport(environ={})
-    assert get(direct, emulator.url + PATH).status == 401
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    dials.routes["conn.example.test"] = ("127.0.0.1", 9)
+    direct = HttpTransport(environ={}, connect_timeout=0.5)
+    with pytest.raises(ServiceUnavailableError):
+        get(direct, "https://conn.example.test" + PATH)
     direct.close()
-    assert other_server.backend.requests() == []
+    assert proxy.heads == []
+    assert dials.seen == [("conn.example.test", 443)]
+
+
+@pytest.mark.parametrize("setting", ["socks5://127.0.0.1:1080", "http://[::1", "http://"])
+def test_unusable_proxy_settings_are_configuration_errors(dials: Any, setting: str) -> None:
+    transport = HttpTransport(environ={"HTTPS_PROXY": setting})
+    with pytest.raises(ConfigurationError, match="is not an http:// or https:// URL"):
+        get(transport, "https://conn.example.test" + PATH)
+    transport.close()
+    assert dials.seen == []
+
+
+def test_only_proxy_settings_are_kept_from_the_environment() -> None:
+    secret = "y0_AgAAAAAEnvironmentSecretOAuthToken"
+    transport = HttpTransport(
+        environ={"YC_TOKEN": secret, "yc_token": secret, "HTTPS_PROXY": "http://p.example:3128"}
+    )
+    assert secret not in repr(vars(transport))
+    transport.close()
 
 
 # -- the guard -------------------------------------------------------------------------------

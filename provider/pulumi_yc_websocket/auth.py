@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -26,6 +26,7 @@ from .errors import (
     DeadlineExceededError,
     InvalidResponseError,
     ServiceUnavailableError,
+    remember_secret,
 )
 from .retry import Deadline
 from .settings import CREDENTIAL_HELP, Settings
@@ -133,6 +134,7 @@ class IamToken:
 
     def __init__(self, token: str, origin: str = "an IAM token") -> None:
         self._token = token.strip()
+        remember_secret(self._token)
         self.description = f"the IAM token from {origin}"
 
     def token(self, exchange: Exchange, deadline: Deadline) -> str:
@@ -179,18 +181,29 @@ class _IamTokenResponse(BaseModel):
 
 
 def _iam_token_from(body: bytes) -> tuple[str, float]:
+    # Errors are raised outside the except blocks: pydantic's error holds the token it read.
     try:
-        answer = _IamTokenResponse.model_validate_json(body)
-        expires = parse_timestamp(answer.expiresAt).timestamp()
-    except (ValidationError, ValueError):
+        answer: _IamTokenResponse | None = _IamTokenResponse.model_validate_json(body)
+    except ValidationError:
+        answer = None
+    expires = _timestamp_or_none(answer.expiresAt) if answer is not None else None
+    if answer is None or expires is None:
         raise InvalidResponseError(
             "the IAM endpoint answered without a usable iamToken/expiresAt",
             service="iam",
             hint="check yc-websocket:iamEndpoint / YC_IAM_ENDPOINT",
-        ) from None
+        )
     if not answer.iamToken:
         raise InvalidResponseError("the IAM endpoint answered with an empty token", service="iam")
+    remember_secret(answer.iamToken)
     return answer.iamToken, max(1.0, expires - time.time())
+
+
+def _timestamp_or_none(text: str) -> float | None:
+    try:
+        return parse_timestamp(text).timestamp()
+    except ValueError:
+        return None
 
 
 class OAuthToken(_ExchangedCredentials):
@@ -204,6 +217,7 @@ class OAuthToken(_ExchangedCredentials):
         cache: TokenCache | None = None,
     ) -> None:
         self._oauth_token = oauth_token.strip()
+        remember_secret(self._oauth_token)
         self._url = iam_endpoint.rstrip("/") + IAM_TOKENS_PATH
         self.description = f"the OAuth token from {origin}"
         super().__init__(self._oauth_token, self._url, cache)
@@ -225,31 +239,50 @@ class _AuthorizedKey:
     private_key: str
 
 
+def _read_key_file(path: str) -> tuple[bytes | None, str]:
+    """Up to one byte past the size limit of the file, or None and the OS's reason."""
+    try:
+        with Path(path).expanduser().open("rb") as key_file:
+            return key_file.read(_MAX_KEY_FILE_BYTES + 1), ""
+    except OSError as exc:
+        return None, exc.strerror or type(exc).__name__
+
+
+_NOT_JSON = object()
+
+
+def _json_or_not(text: str) -> Any:
+    """The JSON value in ``text``, or ``_NOT_JSON``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return _NOT_JSON
+
+
 def load_authorized_key(path_or_json: str, origin: str) -> _AuthorizedKey:
     """Read a service-account authorized key from a file path or from the JSON text itself."""
+    # Errors are raised outside the except blocks: an OSError keeps the file name (which may be
+    # a token put in the wrong variable) and a JSONDecodeError the whole text, private key and all.
     text = path_or_json.strip()
     if not text.startswith("{"):
-        try:
-            with Path(text).expanduser().open("rb") as key_file:
-                raw = key_file.read(_MAX_KEY_FILE_BYTES + 1)
-        except OSError as exc:
+        raw, reason = _read_key_file(text)
+        if raw is None:
             raise ConfigurationError(
-                f"cannot read the service-account key file named by {origin}: {exc.strerror}; "
+                f"cannot read the service-account key file named by {origin}: {reason}; "
                 "give a readable path or the key's JSON"
-            ) from None
+            )
         if len(raw) > _MAX_KEY_FILE_BYTES:
             raise ConfigurationError(
                 f"the service-account key file named by {origin} is larger than "
                 f"{_MAX_KEY_FILE_BYTES} bytes; an authorized key is about 3 KB"
             )
         text = raw.decode("utf-8", errors="replace")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
+    data = _json_or_not(text)
+    if data is _NOT_JSON:
         raise ConfigurationError(
             f"the service-account key from {origin} is not JSON; create one with "
             "`yc iam key create --service-account-name NAME -o key.json`"
-        ) from None
+        )
     missing = [
         name
         for name in ("id", "service_account_id", "private_key")
@@ -289,19 +322,24 @@ class ServiceAccountKey(_ExchangedCredentials):
         from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
         try:
-            return load_pem_private_key(self._authorized_key.private_key.encode(), password=None)
+            key: object = load_pem_private_key(
+                self._authorized_key.private_key.encode(), password=None
+            )
         except (ValueError, TypeError):
+            key = None
+        if key is None:
             raise ConfigurationError(
                 f"the private_key of the service-account key from {origin} is not a PEM RSA "
                 "key; use the JSON that `yc iam key create` writes"
-            ) from None
+            )
+        return key
 
     def jwt(self) -> str:
         """A signed JWT for the IAM token exchange, valid for one hour."""
         import jwt
 
         now = int(time.time())
-        return jwt.encode(
+        signed = jwt.encode(
             {
                 "iss": self._authorized_key.service_account_id,
                 "aud": IAM_TOKEN_AUDIENCE,
@@ -312,6 +350,8 @@ class ServiceAccountKey(_ExchangedCredentials):
             algorithm="PS256",
             headers={"kid": self._authorized_key.key_id},
         )
+        remember_secret(signed)
+        return signed
 
     def _fetch(self, exchange: Exchange) -> tuple[str, float]:
         body = exchange("POST", self._url, service="iam", json_body={"jwt": self.jwt()})
@@ -333,26 +373,37 @@ class MetadataCredentials(_ExchangedCredentials):
         super().__init__("", self._url, cache)
 
     def _fetch(self, exchange: Exchange) -> tuple[str, float]:
+        # Errors are raised outside the except blocks, so none chains another (or its text).
         try:
-            body = exchange("GET", self._url, service="metadata")
-        except (ServiceUnavailableError, ApiError) as exc:
-            if isinstance(exc, ServiceUnavailableError) and exc.http_status is None:
+            body: bytes | None = exchange("GET", self._url, service="metadata")
+        except ApiError as exc:
+            failure: ApiError | None = exc
+            body = None
+        else:
+            failure = None
+        if failure is not None:
+            if isinstance(failure, ServiceUnavailableError) and failure.http_status is None:
                 raise CredentialsNotFoundError(
                     f"no credential is configured and no VM metadata service answered; "
                     f"{CREDENTIAL_HELP}"
-                ) from None
-            if exc.http_status == 404:
+                )
+            if failure.http_status == 404:
                 raise CredentialsNotFoundError(
                     f"this VM has no service account attached; attach one, or {CREDENTIAL_HELP}"
-                ) from None
-            raise
+                )
+            raise failure
         try:
-            answer = _MetadataTokenResponse.model_validate_json(body)
+            answer: _MetadataTokenResponse | None = _MetadataTokenResponse.model_validate_json(
+                body or b""
+            )
         except ValidationError:
+            answer = None
+        if answer is None:
             raise InvalidResponseError(
                 "the metadata service answered without access_token/expires_in",
                 service="metadata",
-            ) from None
+            )
+        remember_secret(answer.access_token)
         return answer.access_token, float(max(1, answer.expires_in))
 
 

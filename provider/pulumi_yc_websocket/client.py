@@ -22,6 +22,7 @@ from .errors import (
     PermissionDeniedError,
     ServiceUnavailableError,
     ThrottledError,
+    remember_secret,
 )
 from .model import Connection
 from .retry import NO_RETRY, Deadline, RetryPolicy
@@ -130,25 +131,29 @@ class ConnectionsClient:
         exchange = _Exchange(self, deadline)
         token = self.credentials.token(exchange, deadline)
         try:
-            response = self._send_with_retry("GET", url, "connections", deadline, token=token)
+            response: HttpResponse | None = self._send_with_retry(
+                "GET", url, "connections", deadline, token=token
+            )
         except AuthenticationError:
             if not self.credentials.refreshable:
                 raise
+            response = None
+        if response is None:
             # An exchanged token can be revoked or expire early: renew it once, try once more.
+            # (Outside the except block, so a second failure does not chain the first.)
             self.credentials.invalidate(token)
             token = self.credentials.token(exchange, deadline)
             response = self._send_with_retry(
                 "GET", url, "connections", deadline, token=token, policy=NO_RETRY
             )
-        try:
-            connection = Connection.model_validate_json(response.body)
-        except ValidationError as exc:
+        connection, problem = _parse_connection(response.body)
+        if connection is None:
             raise InvalidResponseError(
                 f"the answer for connection {connection_id!r} is not a valid Connection",
-                message=_validation_summary(exc),
+                message=problem,
                 http_status=response.status,
                 hint="check that the endpoint points at the Yandex Cloud API",
-            ) from None
+            )
         if connection.id != connection_id:
             raise InvalidResponseError(
                 f"the answer for connection {connection_id!r} describes "
@@ -189,6 +194,7 @@ class ConnectionsClient:
     ) -> HttpResponse:
         headers = {"Accept": "application/json"}
         if token is not None:
+            remember_secret(token)
             headers["Authorization"] = f"Bearer {token}"
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -275,10 +281,17 @@ _AUTH_HINTS = {
 }
 
 
-def _validation_summary(error: ValidationError) -> str:
-    first = error.errors(include_url=False)[0]
-    location = ".".join(str(part) for part in first["loc"]) or "body"
-    return f"{location}: {first['msg']} ({error.error_count()} problem(s))"
+def _parse_connection(body: bytes) -> tuple[Connection | None, str]:
+    """The Connection in ``body``, or None and what is wrong with it.
+
+    The validation error itself (which holds the body it read) never leaves this function.
+    """
+    try:
+        return Connection.model_validate_json(body), ""
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        location = ".".join(str(part) for part in first["loc"]) or "body"
+        return None, f"{location}: {first['msg']} ({error.error_count()} problem(s))"
 
 
 class _Exchange:

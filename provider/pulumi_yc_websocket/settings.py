@@ -20,12 +20,20 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import urlsplit
 
-from .errors import ConfigurationError, ConflictingCredentialsError, InsecureEndpointError
+from urllib3.exceptions import LocationParseError
+from urllib3.util import Url, parse_url
+
+from .errors import (
+    ConfigurationError,
+    ConflictingCredentialsError,
+    InsecureEndpointError,
+    redact_secrets,
+)
 
 PACKAGE_NAMESPACE = "yc-websocket"
 DEFAULT_API_ENDPOINT = "api.cloud.yandex.net:443"
@@ -144,31 +152,76 @@ def _normalize_config(config: Mapping[str, str]) -> dict[str, str]:
 
 def _service_url(prefix: str, api_root: str) -> str:
     root = api_root.strip()
-    if "://" in root:
-        parts = urlsplit(root)
-        if parts.scheme != "https" or parts.path not in ("", "/") or parts.query:
-            raise InsecureEndpointError(
-                f"API endpoint {redacted(api_root)} must be host[:port] or https://host[:port], "
-                "e.g. api.cloud.yandex.net:443"
-            )
-        root = parts.netloc
-    host, _, port = root.rpartition(":") if ":" in root else (root, "", "")
-    if not host or (port and not port.isdigit()):
+    parsed = _parse_url(root if "://" in root else f"https://{root}")
+    if parsed is None or not parsed.host:
         raise ConfigurationError(
             f"API endpoint {redacted(api_root)} is not host[:port]; "
             "use e.g. api.cloud.yandex.net:443"
         )
-    suffix = "" if port in ("", "443") else f":{port}"
-    return f"https://{prefix}.{host}{suffix}"
+    if parsed.scheme != "https" or not _is_base_url(parsed):
+        raise InsecureEndpointError(
+            f"API endpoint {redacted(api_root)} must be host[:port] or https://host[:port], "
+            "e.g. api.cloud.yandex.net:443"
+        )
+    suffix = "" if parsed.port in (None, 443) else f":{parsed.port}"
+    return f"https://{prefix}.{parsed.host}{suffix}"
 
 
-_USERINFO = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)?[^/?#@]*@")
+_URL_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~:/?#[]@!$&'()*+,;=%")
+"""What RFC 3986 allows in a URL. Parsers disagree on anything else: urllib.parse reads the host
+of ``http://evil.example\\[::1]`` as ``::1`` while urllib3 connects to ``evil.example``."""
+_HOST = re.compile(r"[a-z0-9._-]+|\[[0-9a-f:.]+\]")
+"""A host as urllib3 normalizes it (lower case): a name or IPv4 address, or an IPv6 literal."""
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 def redacted(text: str) -> str:
-    """``text`` for an error message: any ``user:password@`` part replaced, length capped."""
-    shown = _USERINFO.sub(lambda m: f"{m.group('scheme') or ''}***@", text.strip(), count=1)
-    return repr(shown if len(shown) <= 200 else shown[:199] + "…")
+    """``text`` for an error message: userinfo up to the last ``@`` masked, capped, quoted.
+
+    Up to the *last* ``@``: a password may hold ``/``, ``?``, ``#`` or ``@``, and no parser
+    agrees where such a userinfo ends. Known credentials are masked wherever they appear.
+    """
+    shown = redact_secrets(text.strip())
+    if "@" in shown:
+        scheme = _SCHEME.match(shown)
+        start = scheme.end() if scheme else 0
+        shown = shown[:start] + "***" + shown[shown.rindex("@") :]
+    return repr(shown if len(shown) <= 200 else shown[:199] + "\u2026")
+
+
+def _odd_character(text: str) -> str | None:
+    """The first character of ``text`` that parsers read differently, described; else None."""
+    for char in text:
+        if char not in _URL_CHARACTERS:
+            if char == "\\":
+                return "a backslash"
+            if char == " ":
+                return "a space"
+            return f"the character U+{ord(char):04X}"
+    return None
+
+
+def _parse_url(text: str) -> Url | None:
+    """``text`` as urllib3, the parser that connects, reads it; None if that is not trustworthy."""
+    if _odd_character(text) is not None:
+        return None
+    try:
+        parsed = parse_url(text)
+    except LocationParseError:
+        return None
+    if parsed.host is not None and not _HOST.fullmatch(parsed.host):
+        return None
+    return parsed
+
+
+def _is_base_url(parsed: Url) -> bool:
+    """No userinfo, no path beyond ``/``, no query or fragment (not even empty ones)."""
+    return (
+        parsed.auth is None
+        and parsed.path in (None, "", "/")
+        and parsed.query is None
+        and parsed.fragment is None
+    )
 
 
 def is_loopback_host(host: str) -> bool:
@@ -182,44 +235,52 @@ def is_loopback_host(host: str) -> bool:
 
 
 def validate_endpoint(url: str, what: str) -> str:
-    """Check a base URL a bearer token will be sent to; return it without a trailing slash."""
+    """Check a base URL a bearer token will be sent to; return it without a trailing slash.
+
+    It is read by urllib3's parser, the one that connects, and refused if it holds a character
+    another parser would read differently: what is checked here is what is dialled.
+    """
     text = url.strip()
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError as exc:
-        raise InsecureEndpointError(f"{what} {redacted(text)} is not a valid URL: {exc}") from None
-    shown = f"{parts.scheme}://{host}" if host else redacted(text)
-    if parts.scheme not in ("https", "http") or not host:
+    odd = _odd_character(text)
+    if odd is not None:
         raise InsecureEndpointError(
-            f"{what} {shown} must be an https:// URL, e.g. https://{host or 'host.example'}"
+            f"{what} {redacted(text)} holds {odd}, which URL parsers read differently; remove it"
         )
-    if parts.username is not None or parts.password is not None:
+    parsed = _parse_url(text)
+    if parsed is None:
+        raise InsecureEndpointError(
+            f"{what} {redacted(text)} is not a valid URL; use e.g. https://host.example"
+        )
+    host = parsed.host or ""
+    # With an "@" anywhere, what a parser calls the host may be part of a password.
+    shown = f"{parsed.scheme}://{host}" if parsed.scheme and host and "@" not in text else None
+    shown = shown or redacted(text)
+    if parsed.scheme not in ("https", "http") or not host:
+        example = host if parsed.scheme and host else "host.example"
+        raise InsecureEndpointError(
+            f"{what} {shown} must be an https:// URL, e.g. https://{example}"
+        )
+    if parsed.auth is not None:
         raise InsecureEndpointError(
             f"{what} {shown} has credentials in the URL; remove them and configure a token instead"
         )
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
+    if not _is_base_url(parsed):
         raise InsecureEndpointError(
             f"{what} {shown} must be a base URL without a path, query or fragment"
         )
-    if parts.scheme == "http" and not is_loopback_host(host):
+    if parsed.scheme == "http" and not is_loopback_host(host):
         raise InsecureEndpointError(
             f"{what} {shown} uses plain http: a bearer token is only sent over https, "
             "or over http to a loopback address such as a local emulator"
         )
-    return f"{parts.scheme}://{parts.netloc}"
+    return f"{parsed.scheme}://{parsed.netloc}"
 
 
 def validate_metadata_addr(addr: str) -> str:
     """Check ``host[:port]`` of the metadata service (reached over plain http by design)."""
     text = addr.strip().removeprefix("http://").rstrip("/")
-    try:
-        parts = urlsplit(f"http://{text}")
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        parts = None
-    if parts is None or not parts.hostname or parts.path or parts.query or parts.username:
+    parsed = _parse_url(f"http://{text}")
+    if parsed is None or not parsed.host or not _is_base_url(parsed) or parsed.path:
         raise ConfigurationError(
             f"metadata address {redacted(addr)} must be host[:port], e.g. 169.254.169.254"
         )

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
+from .errors import MESSAGE_CHARS, REQUEST_ID_CHARS, shown_text
+
 _EXCERPT_CHARS = 120
-_MESSAGE_CHARS = 1000
 _RETRY_AFTER = Retry()
 
 
@@ -37,24 +38,27 @@ class ErrorBody:
 
 
 def parse_error_body(body: bytes, headers: Mapping[str, str]) -> ErrorBody:
-    """Read a google.rpc.Status body; fall back to a short excerpt of any other text."""
-    header_request_id = headers.get("x-request-id") or None
+    """Read a google.rpc.Status body; fall back to a short excerpt of any other text.
+
+    Message, excerpt and request id come back as :func:`~.errors.shown_text`: one line, escaped,
+    capped.
+    """
+    header_request_id = _request_id(headers.get("x-request-id"))
     try:
-        status = _RpcStatus.model_validate_json(body)
+        status: _RpcStatus | None = _RpcStatus.model_validate_json(body)
     except ValidationError:
-        return ErrorBody(None, _excerpt(body), header_request_id)
-    if not status.code and not status.message:
-        # JSON, but no google.rpc.Status (e.g. a proxy's {"error": ...}): keep what it said.
+        status = None
+    if status is None or (not status.code and not status.message):
+        # Not JSON, or no google.rpc.Status (e.g. a proxy's {"error": ...}): keep what it said.
         return ErrorBody(None, _excerpt(body), header_request_id)
     request_id = next((d.request_id for d in status.details if d.request_id), None)
-    message = _one_line(status.message, _MESSAGE_CHARS)
-    return ErrorBody(status.code or None, message, request_id or header_request_id)
+    message = shown_text(status.message, MESSAGE_CHARS)
+    return ErrorBody(status.code or None, message, _request_id(request_id) or header_request_id)
 
 
-def _one_line(text: str, limit: int) -> str:
-    # Error messages are one line: a service message may carry newlines or control characters.
-    compact = " ".join("".join(c if c.isprintable() else " " for c in text).split())
-    return compact if len(compact) <= limit else compact[: limit - 1] + "…"
+def _request_id(value: str | None) -> str | None:
+    shown = shown_text(value, REQUEST_ID_CHARS) if value else ""
+    return shown or None
 
 
 def _excerpt(body: bytes) -> str:
@@ -70,7 +74,7 @@ def _excerpt(body: bytes) -> str:
             inside_tag = False
         elif not inside_tag:
             words.append(char)
-    return _one_line("".join(words), _EXCERPT_CHARS)
+    return shown_text("".join(words), _EXCERPT_CHARS)
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -1,4 +1,4 @@
-"""Collects one row per fault-injection run and renders the table printed after the session."""
+"""Collects the rows of the tables printed after the session: fault runs and hostile servers."""
 
 from __future__ import annotations
 
@@ -35,7 +35,19 @@ class FaultRow:
         return statistics.median(self.latencies) * 1000 if self.latencies else 0.0
 
 
+@dataclass(frozen=True)
+class HostileRow:
+    """One lookup against a hostile server: how it ended, and when, against its deadline."""
+
+    case: str
+    deadline: float
+    elapsed: float
+    outcome: str
+    peak_bytes: int
+
+
 _rows: list[FaultRow] = []
+_hostile: list[HostileRow] = []
 _lock = threading.Lock()
 _notes: list[str] = []
 
@@ -44,6 +56,12 @@ def record(row: FaultRow) -> None:
     """Add a row to the end-of-session table."""
     with _lock:
         _rows.append(row)
+
+
+def record_hostile(row: HostileRow) -> None:
+    """Add a row to the end-of-session hostile-server table."""
+    with _lock:
+        _hostile.append(row)
 
 
 def note(text: str) -> None:
@@ -56,6 +74,11 @@ def note(text: str) -> None:
 def rows() -> list[FaultRow]:
     with _lock:
         return list(_rows)
+
+
+def hostile_rows() -> list[HostileRow]:
+    with _lock:
+        return sorted(_hostile, key=lambda row: row.case)
 
 
 def notes() -> list[str]:
@@ -76,7 +99,7 @@ _SHORT = {
 
 
 def render(rows: list[FaultRow]) -> list[str]:
-    """The table as lines of text."""
+    """The fault table as lines of text."""
     header = (
         "fault kind",
         "thr",
@@ -107,8 +130,28 @@ def render(rows: list[FaultRow]) -> list[str]:
         )
         for row in rows
     ]
+    return _table(header, body, numeric={1, 2, 3, 5, 6, 7, 8, 9})
+
+
+def render_hostile(rows: list[HostileRow]) -> list[str]:
+    """The hostile-server table as lines of text."""
+    header = ("hostile server", "outcome", "deadline s", "took s", "x deadline", "peak MB")
+    body = [
+        (
+            row.case,
+            _SHORT.get(row.outcome, row.outcome),
+            f"{row.deadline:g}",
+            f"{row.elapsed:.3f}",
+            f"{row.elapsed / row.deadline:.2f}",
+            f"{row.peak_bytes / 1e6:.2f}",
+        )
+        for row in rows
+    ]
+    return _table(header, body, numeric={2, 3, 4, 5})
+
+
+def _table(header: tuple[str, ...], body: list[tuple[str, ...]], numeric: set[int]) -> list[str]:
     widths = [max(len(cells[i]) for cells in [header, *body]) for i in range(len(header))]
-    numeric = {1, 2, 3, 5, 6, 7, 8, 9}
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(

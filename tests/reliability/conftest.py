@@ -11,7 +11,7 @@ emulator of their own, so a late answer never lands in the next test's request l
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -20,6 +20,7 @@ import pytest
 from pulumi_yc_websocket.emulator import EmulatorBackend, EmulatorServer, RecordedRequest
 
 from . import _report
+from ._raw_server import RawServer, Respond
 
 WRITER_ROLE = "api-gateway.websocketWriter"
 IAM_TOKEN = "t1.9euelZqReliabilityWriter0001.cmVsaWFiaWxpdHktd3JpdGVyLXRva2VuLXNpZ25hdHVyZQ"
@@ -45,21 +46,28 @@ ENV_TO_CLEAR = (
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
-    """Print the fault-injection table (whatever ``-s``/``-q`` say: it goes to the terminal)."""
-    rows, notes = _report.rows(), _report.notes()
-    if not rows and not notes:
-        return
-    terminalreporter.section("reliability: lookups under injected faults")
-    for line in _report.render(rows):
-        terminalreporter.write_line(line)
-    if rows:
+    """Print the fault and hostile-server tables (whatever ``-s``/``-q`` say: to the terminal)."""
+    rows, hostile, notes = _report.rows(), _report.hostile_rows(), _report.notes()
+    if rows or notes:
+        terminalreporter.section("reliability: lookups under injected faults")
+        for line in _report.render(rows):
+            terminalreporter.write_line(line)
+        if rows:
+            terminalreporter.write_line(
+                "correct = exactly the seeded record; typed failures = allowed typed errors; "
+                "retries = the client's retries (Connection + IAM); requests = at the emulator; "
+                "latency per lookup"
+            )
+        for text in notes:
+            terminalreporter.write_line(f"note: {text}")
+    if hostile:
+        terminalreporter.section("reliability: hostile servers")
+        for line in _report.render_hostile(hostile):
+            terminalreporter.write_line(line)
         terminalreporter.write_line(
-            "correct = exactly the seeded record; typed failures = allowed typed errors; "
-            "retries = the client's retries (Connection + IAM); requests = at the emulator; "
-            "latency per lookup"
+            "one lookup per case against a raw-socket server on 127.0.0.1; took = until the "
+            "lookup returned or raised; x deadline = took / deadline; peak = tracemalloc peak"
         )
-    for text in notes:
-        terminalreporter.write_line(f"note: {text}")
 
 
 def clear_process_state() -> None:
@@ -148,3 +156,18 @@ def emu(_reliability_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) ->
         clear_process_state()
         handle.close()
         _reliability_server.reset()
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Respond], RawServer]]:
+    """Start ``RawServer(respond)`` servers on 127.0.0.1; all are closed when the test ends."""
+    servers: list[RawServer] = []
+
+    def start(respond: Respond) -> RawServer:
+        server = RawServer(respond)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

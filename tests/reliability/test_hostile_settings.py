@@ -1,9 +1,11 @@
 """Hostile settings: refused before any connection, with a clear message that keeps secrets.
 
-Endpoints with credentials, a path or query, plain http to a non-loopback host, another scheme
-or a malformed port; through the client argument, ``Settings.resolve``, the environment, the
-CLI's ``--endpoint``; and tokens HTTP cannot carry. Nothing may connect anywhere: a spy on
-``socket.socket.connect`` records every attempt during the test.
+Endpoints with credentials (passwords holding URL delimiters included), a path or query, plain
+http to a non-loopback host, another scheme, a malformed port, or characters parsers read
+differently; through the client argument, ``Settings.resolve``, the environment, the CLI's
+``--endpoint``; tokens HTTP cannot carry; and proxies that would see a token in clear text.
+Nothing may connect anywhere: a spy on ``socket.socket.connect`` records every attempt during
+the test, and the network guard refuses any non-loopback dial.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pulumi_yc_websocket.client import ConnectionsClient
 from pulumi_yc_websocket.errors import (
     ConfigurationError,
     InsecureEndpointError,
+    InsecureProxyError,
 )
 from pulumi_yc_websocket.settings import Settings
 
@@ -347,3 +350,165 @@ def test_endless_key_file_is_refused(emu: Emu) -> None:
         pytest.skip(f"the probe could not start: {result.stderr[-300:]}")
     assert result.returncode == 0, result.stderr[-500:]
     assert "refused:" in result.stdout
+
+
+# -- URLs that parsers read differently --------------------------------------------------------
+
+PARSER_SPLITS = {
+    "backslash before a bracketed loopback": "http://evil.example\\[::1]",
+    "backslash before a loopback port": "http://evil.example\\@127.0.0.1:8080",
+    "NUL host": "https://\x00",
+    "trailing backslash": "https://api.example.net\\",
+    "tab in the host": "http://127.0.0.1\t.evil.example",
+    "newline in the host": "https://api.example.net\n.evil.example",
+    "space in the host": "https://api.example.net .evil.example",
+    "fullwidth digits": "http://\uff11\uff12\uff17.0.0.1:8080",
+    "percent-encoded host": "http://127.0.0.1%2f.evil.example",
+    "DEL": "https://api.example.net\x7f",
+}
+
+
+def test_the_parser_split_is_real(network_violations: list[str]) -> None:
+    """Why these are refused: urllib.parse and urllib3 read two different hosts."""
+    import urllib.parse
+
+    import urllib3
+
+    url = PARSER_SPLITS["backslash before a bracketed loopback"]
+    assert urllib.parse.urlsplit(url).hostname == "::1"
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        urllib3.PoolManager().request("GET", url, retries=False, timeout=0.5)
+    found = list(network_violations)
+    network_violations.clear()
+    assert found == ["name lookup of 'evil.example'"]
+
+
+@pytest.mark.parametrize("name", list(PARSER_SPLITS))
+def test_urls_parsers_read_differently_are_refused_before_connecting(
+    emu: Emu, connects: list[Any], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Client argument, environment and CLI: a configuration error, and no dial anywhere."""
+    url = PARSER_SPLITS[name]
+    errors: list[BaseException] = []
+    with pytest.raises(InsecureEndpointError) as caught:
+        ConnectionsClient(url, IamToken(IAM_TOKEN), environ=emu.env)
+    errors.append(caught.value)
+    for variable in ("YC_APIGATEWAY_CONNECTIONS_ENDPOINT", "YC_IAM_ENDPOINT"):
+        with pytest.raises(InsecureEndpointError) as caught:
+            ConnectionsClient(environ={**emu.env, "YC_IAM_TOKEN": IAM_TOKEN, variable: url})
+        errors.append(caught.value)
+    for error in errors:
+        assert "endpoint" in str(error)
+        assert str(error).isprintable(), repr(str(error))
+        assert error.__context__ is None
+    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["get", "--endpoint", url, "abc"], out, err) == cli.EXIT_USAGE
+    assert err.getvalue().count("\n") == 1
+    assert connects == []
+    assert emu.backend.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "https://\x00",
+            "connections endpoint 'https://\\x00' holds the character U+0000, which URL "
+            "parsers read differently; remove it",
+        ),
+        (
+            "https://api.example.net\\",
+            "connections endpoint 'https://api.example.net\\\\' holds a backslash, which URL "
+            "parsers read differently; remove it",
+        ),
+    ],
+)
+def test_unparsable_endpoints_say_what_to_fix(url: str, message: str) -> None:
+    with pytest.raises(InsecureEndpointError) as caught:
+        ConnectionsClient(url, IamToken(IAM_TOKEN), environ={})
+    assert str(caught.value) == message
+
+
+# -- passwords that hold URL delimiters ------------------------------------------------------
+
+
+@pytest.mark.parametrize("delimiter", ["/", "?", "#", "@", "\\", ":", "[", "%2F"])
+def test_passwords_holding_url_delimiters_are_never_echoed(
+    emu: Emu, connects: list[Any], monkeypatch: pytest.MonkeyPatch, delimiter: str
+) -> None:
+    """Wherever parsers think the userinfo ends, no part of the password is shown."""
+    before, after = "Pa55LEAKpartOne", "partTwoLEAK"
+    userinfo = f"admin:{before}{delimiter}{after}@"
+    shown: list[str] = []
+
+    def refused(**kwargs: Any) -> None:
+        with pytest.raises(ConfigurationError) as caught:
+            ConnectionsClient(**kwargs)
+        chained = caught.value.__cause__ or caught.value.__context__
+        shown.extend([str(caught.value), repr(caught.value), repr(chained)])
+
+    url = f"https://{userinfo}api.example.net"
+    refused(endpoint=url, credentials=IamToken(IAM_TOKEN), environ=emu.env)
+    base = {**emu.env, "YC_IAM_TOKEN": IAM_TOKEN}
+    # YC_ENDPOINT is read only to derive the service endpoints that are not set.
+    derived = {"YC_IAM_TOKEN": IAM_TOKEN, "YC_METADATA_ADDR": emu.metadata_addr}
+    for environ in (
+        {**base, "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": url},
+        {**base, "YC_IAM_ENDPOINT": url},
+        {**derived, "YC_ENDPOINT": url},
+        {**derived, "YC_ENDPOINT": f"{userinfo}api.example.net:443"},
+        {**base, "YC_METADATA_ADDR": f"{userinfo}169.254.169.254"},
+        {**base, "YC_METADATA_ADDR": f"http://{userinfo}169.254.169.254"},
+    ):
+        refused(environ=environ)
+    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    for argv in (["--endpoint", url], []):
+        if not argv:
+            for variable in ("YC_APIGATEWAY_CONNECTIONS_ENDPOINT", "YC_IAM_ENDPOINT"):
+                monkeypatch.delenv(variable)
+            monkeypatch.setenv("YC_ENDPOINT", url)
+        out, err = io.StringIO(), io.StringIO()
+        assert cli.main(["get", *argv, "abc"], out, err) != cli.EXIT_OK
+        shown += [out.getvalue(), err.getvalue()]
+    leaked = [text for text in shown if before in text or after in text]
+    assert leaked == []
+    assert connects == []
+
+
+# -- proxies -----------------------------------------------------------------------------------
+
+REMOTE_PROXY = "http://192.0.2.10:3128"
+"""TEST-NET-1, never routed; the network guard refuses it anyway, and fails the test."""
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
+@pytest.mark.parametrize("source", ["environ argument", "process environment"])
+def test_a_proxy_never_sees_the_token_sent_to_a_loopback_endpoint(
+    emu: Emu, monkeypatch: pytest.MonkeyPatch, variable: str, source: str
+) -> None:
+    """The issue's case: HTTP_PROXY set, endpoint http://127.0.0.1: the lookup goes direct."""
+    emu.backend.add_connection(id="abc")
+    if source == "environ argument":
+        client = ConnectionsClient(
+            emu.url, IamToken(IAM_TOKEN), environ={**emu.env, variable: REMOTE_PROXY}
+        )
+    else:
+        monkeypatch.setenv(variable, REMOTE_PROXY)
+        monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+        client = ConnectionsClient()
+    with emu.track(client):
+        assert client.get("abc").id == "abc"
+    (request,) = emu.backend.requests()
+    assert request.headers["Authorization"] == f"Bearer {IAM_TOKEN}"
+
+
+def test_plain_http_metadata_through_a_proxy_is_refused(emu: Emu) -> None:
+    """A metadata address that is neither loopback nor link-local, and a proxy: nothing sent."""
+    environ = {**emu.env, "YC_METADATA_ADDR": "metadata.internal", "HTTP_PROXY": REMOTE_PROXY}
+    client = emu.track(ConnectionsClient(environ=environ, timeout=2))
+    with pytest.raises(InsecureProxyError) as caught:
+        client.get("abc")
+    assert "NO_PROXY" in str(caught.value)
+    assert caught.value.__context__ is None
+    assert emu.backend.requests() == []

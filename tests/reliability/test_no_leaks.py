@@ -3,9 +3,11 @@
 Secrets: an IAM token, an OAuth token, a service-account private key (its base64 lines), the
 JWT signed with it and the IAM tokens the emulator minted (both captured from the emulator's
 request log). Places searched: messages, reprs, tracebacks, pickles and attributes of every
-error; reprs of clients, credentials and settings; every log record at DEBUG (urllib3 and the
+error, and of every error chained to it (file names, documents, validation inputs included);
+reprs of clients, credentials and settings; every log record at DEBUG (urllib3 and the
 emulator included); CLI stdout/stderr; the serialized provider; and, through the engine
-stand-in, the stack state and the provider process's stderr.
+stand-in, the stack state and the provider process's stderr. Servers that quote the request
+back (Authorization header, OAuth token, JWT) come from ``_raw_server.RawServer``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pulumi_yc_websocket.emulator import (
 from pulumi_yc_websocket.errors import ConfigurationError, YandexWebSocketError
 from pulumi_yc_websocket.retry import RetryPolicy
 
+from ._raw_server import RawServer, Respond, head
 from .conftest import WRITER_ROLE, Emu, clear_process_state, new_emulator
 
 IAM_SECRET = "t1.9euelZqLEAKCANARYiamTokenAAAAAAAA.LEAKCANARYiamSignatureBBBBBBBBBBBBBBBBBB"
@@ -103,7 +106,19 @@ class Surfaces:
         chained: BaseException | None = error.__cause__ or error.__context__
         depth = 0
         while chained is not None and depth < 10:
-            self.add(f"{where}: chained {type(chained).__name__}", repr(chained))
+            name = f"{where}: chained {type(chained).__name__}"
+            self.add(name, repr(chained))
+            # What a repr leaves out: an OSError's file name, a JSONDecodeError's document,
+            # the inputs of a pydantic ValidationError.
+            self.add(f"{name} attributes", repr(getattr(chained, "__dict__", {})))
+            for attribute in ("filename", "filename2", "doc"):
+                self.add(f"{name} {attribute}", repr(getattr(chained, attribute, None)))
+            errors = getattr(chained, "errors", None)
+            if callable(errors):
+                try:
+                    self.add(f"{name} errors()", repr(errors()))
+                except Exception as exc:
+                    self.add(f"{name} errors() failed", repr(exc))
             chained = chained.__cause__ or chained.__context__
             depth += 1
 
@@ -469,4 +484,170 @@ def test_engine_stand_in_state_and_stderr(
         leak.surfaces.add("provider stderr", server.stderr)
         leak.surfaces.add("provider stdout", server.stdout)
     assert any(True for _ in _decoded_providers(checkpoint)), "no __provider in the state"
+    finish(leak, caplog)
+
+
+# -- servers that quote the request back -----------------------------------------------------
+
+
+def echo(status: str, form: str) -> Respond:
+    """An error answer quoting the whole request: as a google.rpc.Status, as HTML, in headers."""
+
+    def respond(sock: Any, request: bytes) -> None:
+        text = request.decode("latin-1")
+        authorization = next(
+            (line for line in text.split("\r\n") if line.lower().startswith("authorization:")),
+            "Authorization: none",
+        )
+        if form == "status":
+            body = json.dumps(
+                {
+                    "code": 16,
+                    "message": f"rejected, you sent: {text}",
+                    "details": [
+                        {
+                            "@type": "type.googleapis.com/google.rpc.RequestInfo",
+                            "requestId": authorization,
+                        }
+                    ],
+                }
+            ).encode()
+        else:
+            body = f"<html><body><pre>{text}</pre></body></html>".encode("latin-1")
+        bearer = authorization.split(" ", 2)[-1]
+        sock.sendall(head(status, Content_Length=len(body), X_Request_Id=bearer) + body)
+
+    return respond
+
+
+ECHOES = {
+    "401 status": ("401 Unauthorized", "status"),
+    "403 status": ("403 Forbidden", "status"),
+    "400 html": ("400 Bad Request", "html"),
+    "502 html": ("502 Bad Gateway", "html"),
+}
+
+
+@pytest.mark.parametrize("echo_name", list(ECHOES))
+@pytest.mark.parametrize("kind", ["iam token", "oauth token", "key json"])
+def test_servers_quoting_credentials_back(
+    leak: LeakSetup,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    raw_server: Callable[[Respond], RawServer],
+    kind: str,
+    echo_name: str,
+) -> None:
+    """The token in Authorization, the OAuth token or JWT in the exchange: never shown again.
+
+    An IAM token goes to the Connection service, which echoes it; the others go to the IAM
+    endpoint, which echoes the exchange.
+    """
+    server = raw_server(echo(*ECHOES[echo_name]))
+    environ = leak.environ(kind)
+    variable = "YC_APIGATEWAY_CONNECTIONS_ENDPOINT" if kind == "iam token" else "YC_IAM_ENDPOINT"
+    environ[variable] = server.url
+    client = leak.emu.track(ConnectionsClient(environ=environ, timeout=2.0, retry=FAST))
+    with pytest.raises(YandexWebSocketError) as caught:
+        client.get(CONNECTION_ID)
+    assert server.heads, "the server was not reached"
+    leak.surfaces.add_error("lookup", caught.value)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    clear_process_state()
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["get", CONNECTION_ID, "--timeout", "2"], out, err)
+    leak.surfaces.add(f"cli stdout (exit {code})", out.getvalue())
+    leak.surfaces.add(f"cli stderr (exit {code})", err.getvalue())
+    if echo_name == "401 status":
+        provider_module = pytest.importorskip("pulumi_yc_websocket.provider")
+        from pulumi.dynamic import ConfigureRequest
+        from pulumi.dynamic.config import Config
+
+        clear_process_state()
+        provider = provider_module.WebSocketConnectionProvider()
+        config = {
+            "yc-websocket:connectionsEndpoint": environ["YC_APIGATEWAY_CONNECTIONS_ENDPOINT"],
+            "yc-websocket:iamEndpoint": environ["YC_IAM_ENDPOINT"],
+        }
+        provider.configure(ConfigureRequest(Config(config, "test")))
+        result = provider.check({}, {"connectionId": CONNECTION_ID})
+        assert result.failures, "the check did not fail"
+        leak.surfaces.add("check failures", repr(result.failures))
+    for request in server.heads:
+        _, _, body = request.partition(b"\r\n\r\n")
+        jwt = json.loads(body).get("jwt") if body.startswith(b"{") else None
+        if jwt:
+            leak.secrets.add(jwt)
+    finish(leak, caplog)
+
+
+# -- errors chained to ours ------------------------------------------------------------------
+
+MINTED_SECRET = "t1.9euelZqLEAKCANARYmintedByIamEEEE.LEAKCANARYmintedSignatureFFFFFFFFFFFF"
+
+
+@pytest.mark.parametrize(
+    ("service", "body"),
+    [
+        ("iam", {"iamToken": MINTED_SECRET, "expiresAt": 5}),
+        ("iam", {"iamToken": MINTED_SECRET, "expiresAt": "not a time"}),
+        ("iam", {"iamToken": MINTED_SECRET}),
+        ("metadata", {"access_token": MINTED_SECRET, "expires_in": "soon"}),
+        ("connections", {"id": 5, "gatewayId": MINTED_SECRET}),
+    ],
+    ids=[
+        "iam wrong type",
+        "iam bad time",
+        "iam missing field",
+        "metadata wrong type",
+        "connection",
+    ],
+)
+def test_invalid_answers_chain_nothing_that_holds_them(
+    leak: LeakSetup,
+    caplog: pytest.LogCaptureFixture,
+    raw_server: Callable[[Respond], RawServer],
+    service: str,
+    body: dict[str, Any],
+) -> None:
+    """pydantic's ValidationError holds the input it read: it must not hang off our error."""
+    data = json.dumps(body).encode()
+    server = raw_server(
+        lambda sock, _: sock.sendall(
+            head(Content_Type="application/json", Content_Length=len(data)) + data
+        )
+    )
+    kind = {"iam": "oauth token", "metadata": "metadata", "connections": "iam token"}[service]
+    environ = leak.environ(kind)
+    if service == "metadata":
+        environ["YC_METADATA_ADDR"] = server.url.removeprefix("http://")
+    else:
+        variable = "YC_IAM_ENDPOINT" if service == "iam" else "YC_APIGATEWAY_CONNECTIONS_ENDPOINT"
+        environ[variable] = server.url
+    client = leak.emu.track(ConnectionsClient(environ=environ, timeout=2.0, retry=FAST))
+    with pytest.raises(YandexWebSocketError) as caught:
+        client.get(CONNECTION_ID)
+    assert caught.value.__cause__ is None
+    assert caught.value.__context__ is None
+    leak.secrets.add(MINTED_SECRET)
+    leak.surfaces.add_error(service, caught.value)
+    finish(leak, caplog)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [OAUTH_SECRET, IAM_SECRET, "{" + OAUTH_SECRET, f"/nonexistent/{OAUTH_SECRET}.json"],
+    ids=["OAuth token", "IAM token", "broken JSON", "missing file"],
+)
+def test_a_token_in_the_key_file_variable_is_not_kept_by_the_error(
+    leak: LeakSetup, caplog: pytest.LogCaptureFixture, value: str
+) -> None:
+    """A token put in YC_SERVICE_ACCOUNT_KEY_FILE is read as a path: FileNotFoundError.filename."""
+    environ = {**leak.emu.env, "YC_SERVICE_ACCOUNT_KEY_FILE": value}
+    with pytest.raises(ConfigurationError) as caught:
+        ConnectionsClient(environ=environ)
+    assert caught.value.__cause__ is None
+    assert caught.value.__context__ is None
+    leak.surfaces.add_error("key file", caught.value)
     finish(leak, caplog)
