@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from pulumi_yc_websocket.model import Connection, Identity
 from pulumi_yc_websocket.timestamps import Timestamp, parse_timestamp
@@ -33,8 +33,9 @@ def test_full_body_parses_from_camel_case() -> None:
     assert connection.connected_at.nanosecond == 123456789
     assert connection.last_active_at is not None
     assert connection.last_active_at.rfc3339() == "2024-05-01T07:05:00.5Z"
+    # The exact gap (5 min 0.376543211 s), truncated to timedelta's microseconds.
     assert connection.last_active_at - connection.connected_at == timedelta(
-        minutes=5, microseconds=500000 - 123456
+        minutes=5, microseconds=376543
     )
 
 
@@ -165,7 +166,51 @@ def test_models_are_frozen_and_hashable_by_value() -> None:
     with pytest.raises(ValidationError, match="frozen"):
         connection.id = "other"  # type: ignore[misc]
     assert connection == Connection.model_validate(FULL_BODY)
+    assert hash(connection) == hash(Connection.model_validate(FULL_BODY))
     assert connection != Connection.model_validate({**FULL_BODY, "id": "other"})
+    # Timestamps compare by instant: the same instant written with other digits is equal...
+    same = Connection.model_validate({**FULL_BODY, "lastActiveAt": "2024-05-01T07:05:00.500Z"})
+    assert same == connection
+    assert hash(same) == hash(connection)
+    # ...and each still dumps the digits it was given.
+    assert same.model_dump(mode="json", by_alias=True)["lastActiveAt"] == (
+        "2024-05-01T07:05:00.500Z"
+    )
+
+
+def test_timestamp_is_a_field_type_for_any_pydantic_model() -> None:
+    class Event(BaseModel):
+        at: Timestamp
+        seen: list[Timestamp] = []
+
+    event = Event.model_validate_json(
+        '{"at": "2024-05-01T10:00:00.000000001+03:00", "seen": ["2024-05-01T07:00:00.10Z"]}'
+    )
+    assert event.at == parse_timestamp("2024-05-01T07:00:00.000000001Z")
+    assert event.model_dump(mode="json") == {
+        "at": "2024-05-01T07:00:00.000000001Z",
+        "seen": ["2024-05-01T07:00:00.10Z"],
+    }
+    assert event.model_dump()["at"] is event.at
+    # Python input: a Timestamp as is, an RFC 3339 string, an aware datetime (not a naive one).
+    stamp = parse_timestamp("2024-05-01T07:00:00Z")
+    assert Event(at=stamp).at is stamp
+    assert Event(at="2024-05-01T07:00:00.5Z").at.fraction_digits == "5"
+    aware = datetime(2024, 5, 1, 9, 0, 0, 500000, tzinfo=timezone(timedelta(hours=2)))
+    assert Event(at=aware).at.rfc3339() == "2024-05-01T07:00:00.500000Z"
+    for wrong, message in (
+        (datetime(2024, 5, 1), "needs a UTC offset"),
+        (1714557600, "expected an RFC 3339 string, got int"),
+        ("yesterday", "is not an RFC 3339 timestamp"),
+    ):
+        with pytest.raises(ValidationError, match=message) as caught:
+            Event(at=wrong)
+        assert [error["loc"] for error in caught.value.errors()] == [("at",)]
+    assert Event.model_json_schema()["properties"]["at"] == {
+        "type": "string",
+        "format": "date-time",
+        "title": "At",
+    }
 
 
 def test_json_schema_documents_timestamps_as_date_time_strings() -> None:

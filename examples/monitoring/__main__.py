@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from pulumi_yc_websocket import WebSocketConnection, parse_timestamp
+from pulumi_yc_websocket import Timestamp, WebSocketConnection, parse_timestamp
 
 IDLE_LIMIT_SECONDS = 10 * 60
 LIFETIME_LIMIT_SECONDS = 60 * 60
@@ -29,7 +29,7 @@ def health(
     """Idle time, age and status of one connection, measured now."""
     if not found:
         return {"status": "closed", "gatewayId": None}
-    now = datetime.now(UTC)
+    now = Timestamp.from_datetime(datetime.now(UTC))
     idle = (now - parse_timestamp(last_active_at)).total_seconds() if last_active_at else 0.0
     age = (now - parse_timestamp(connected_at)).total_seconds() if connected_at else 0.0
     idle_left = IDLE_LIMIT_SECONDS - idle

@@ -201,7 +201,7 @@ def _iam_token_from(body: bytes) -> tuple[str, float]:
 
 def _timestamp_or_none(text: str) -> float | None:
     try:
-        return parse_timestamp(text).timestamp()
+        return parse_timestamp(text).datetime.timestamp()
     except ValueError:
         return None
 

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    PlainSerializer,
-    WithJsonSchema,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 
-from .timestamps import Timestamp, as_timestamp
-
-RFC3339Timestamp = Annotated[
-    Timestamp,
-    BeforeValidator(as_timestamp),
-    PlainSerializer(lambda value: value.rfc3339(), return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
-"""A :class:`Timestamp` that parses RFC 3339 and dumps to JSON with every received digit."""
+# Timestamp brings its own pydantic schema: RFC 3339 in, every received digit out in JSON.
+from .timestamps import Timestamp
 
 
 class _ApiModel(BaseModel):
@@ -33,7 +19,6 @@ class _ApiModel(BaseModel):
         extra="ignore",
         frozen=True,
         strict=True,
-        arbitrary_types_allowed=True,
     )
 
     @model_validator(mode="before")
@@ -63,7 +48,7 @@ class Connection(_ApiModel):
     """ID of the API Gateway the connection belongs to."""
     identity: Identity = Identity()
     """The caller that opened the connection."""
-    connected_at: RFC3339Timestamp | None = None
+    connected_at: Timestamp | None = None
     """When the connection was established (UTC); ``None`` when the API omits it."""
-    last_active_at: RFC3339Timestamp | None = None
+    last_active_at: Timestamp | None = None
     """When the connection was last used (UTC); ``None`` when the API omits it."""

@@ -8,6 +8,7 @@ rejects that call.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import assert_type
 
 import pulumi
@@ -92,3 +93,16 @@ with ConnectionsClient() as client:
         assert_type(looked_up.last_active_at.nanosecond, int)
         assert_type(looked_up.last_active_at.rfc3339(), str)
 assert_type(parse_timestamp("2026-11-29T16:34:05.989247652Z"), Timestamp)
+
+# Timestamp: a value of its own, not a datetime; mixed comparisons and arithmetic are rejected.
+stamp = Timestamp("2026-11-29T16:34:05.989247652Z")
+now = datetime.now(UTC)
+assert_type(stamp.datetime, datetime)
+assert_type(stamp.epoch_nanoseconds, int)
+assert_type(stamp.fraction_digits, str)
+assert_type(Timestamp.from_datetime(now) - stamp, timedelta)
+assert_type(stamp < Timestamp.from_datetime(now), bool)
+mixed = stamp < now  # type: ignore[operator]
+gap = now - stamp  # type: ignore[operator]
+micros = stamp.microsecond  # type: ignore[attr-defined]
+stamp.tzinfo = UTC  # type: ignore[attr-defined]
