@@ -94,7 +94,7 @@ def run(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    noise = "WARNING: Location 'file:"  # this machine's pip config names local indexes
+    noise = "WARNING: Location 'file:"  # pip's note on a configured index folder it cannot read
     output = "\n".join(line for line in result.stdout.splitlines() if noise not in line)
     if result.returncode != 0:
         raise CheckError(f"{' '.join(map(str, args))} exited {result.returncode}:\n{output}")
@@ -177,7 +177,7 @@ def check_wheel(wheel: Path, src: Path, version: str) -> None:
         f"the wheel's package differs from provider/{PACKAGE}: missing "
         f"{sorted(expected_package - in_package)}, extra {sorted(in_package - expected_package)}",
     )
-    for required in ("py.typed", "emulator/demo_seed.json", "testing/__init__.py", "__main__.py"):
+    for required in ("py.typed", "pulumi-plugin.json", "emulator/demo_seed.json", "testing.py"):
         expect(f"{PACKAGE}/{required}" in names, f"the wheel lacks {PACKAGE}/{required}")
 
     expected_meta = {
@@ -223,7 +223,7 @@ def check_wheel(wheel: Path, src: Path, version: str) -> None:
     )
     expect(fields("Description-Content-Type") == ["text/markdown"], "README not markdown")
     expect(top_level == [PACKAGE], f"top_level.txt: {top_level}")
-    expect(f"pulumi-yc-websocket = {PACKAGE}.cli:main" in entry_points, "no console script")
+    expect(f"pulumi-yc-websocket = {PACKAGE}._cli:main" in entry_points, "no console script")
     expect(license_text == (src / "LICENSE").read_bytes(), "LICENSE in the wheel differs")
     expect(notice == (src / "NOTICE").read_bytes(), "NOTICE in the wheel differs")
 

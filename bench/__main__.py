@@ -22,7 +22,6 @@ from typing import Any
 
 from . import client_cpu, client_latency, cold_start, engine, provider_server, state_size
 from ._common import JSON, RESULTS_DIR, cpus
-from ._driver import driver_name
 from .report import write_report
 
 SECTIONS: dict[str, Callable[[bool], JSON]] = {
@@ -106,7 +105,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "platform": platform.platform(),
             "cpus": len(cpus()),
             "versions": _versions(),
-            "provider_driver": driver_name(),
         },
         "goals": [g for section in sections.values() for g in section.get("goals", [])],
         "sections": sections,

@@ -26,10 +26,11 @@ Lookup = Callable[[str], Any]
 def make_lookup(variant: str, target: str, token: str) -> Lookup:
     """A function that looks up one connection id with ``variant``."""
     if variant == "client":
-        from pulumi_yc_websocket import ConnectionsClient
-        from pulumi_yc_websocket.auth import IamToken
+        from pulumi_yc_websocket import ConnectionsClient, HttpTransport, IamToken
 
-        client = ConnectionsClient(target, IamToken(token), max_connections=16)
+        client = ConnectionsClient(
+            IamToken(token), endpoint=target, transport=HttpTransport(max_connections=16)
+        )
         return client.get
     if variant == "naive":
         import requests
@@ -67,7 +68,7 @@ def make_lookup(variant: str, target: str, token: str) -> Lookup:
 
         import urllib3
 
-        from pulumi_yc_websocket.model import Connection
+        from pulumi_yc_websocket import Connection
 
         parts = urlsplit(target)
         pool = urllib3.HTTPConnectionPool(parts.hostname or "127.0.0.1", parts.port, maxsize=16)

@@ -4,19 +4,21 @@ and by the three example stacks.
 Run with ``make demo``. Nothing here reaches Yandex Cloud: every request goes to 127.0.0.1. The
 stacks run under the real Pulumi CLI (``.tools/pulumi/bin`` from ``make pulumi-cli``, or
 ``pulumi`` on PATH) with a throwaway local file backend: preview, up, a second up with nothing
-changed, a changed record, refresh after a connection closed, destroy. Without a CLI they run
-offline through the real provider server driven by the engine stand-in
-(``pulumi_yc_websocket.testing``).
+changed, a changed record, refresh after a connection closed, destroy. Without a CLI each
+program runs in this process under Pulumi's mocks (``pulumi_yc_websocket.testing``), its lookups
+made by the real provider code.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,13 +69,14 @@ STACK_CONFIG: dict[str, dict[str, Any]] = {
 }
 
 
-def _stacks(backend: EmulatorBackend, env: dict[str, str]) -> None:
+def _stacks(server: EmulatorServer, env: dict[str, str]) -> None:
     """Each example stack against the emulator: under the real CLI where there is one, else
-    preview and up offline through the engine stand-in."""
+    each program's lookups under Pulumi's mocks."""
+    backend = server.backend
     cli = find_cli()
     if cli is None:
-        print("\n(no pulumi CLI: `make pulumi-cli` builds one; the stacks run offline instead)")
-        _offline_stacks(env)
+        print("\n(no pulumi CLI: `make pulumi-cli` builds one; the programs run under mocks)")
+        _mocked_stacks(server)
         return
     with tempfile.TemporaryDirectory() as scratch:
         workspace = Workspace(Path(scratch), cli=cli, env=env)
@@ -127,30 +130,46 @@ def _lifecycle(project: Project, backend: EmulatorBackend) -> None:
     _show(project, "refresh", "--yes", "--skip-preview")
 
 
-def _offline_stacks(env: dict[str, str]) -> None:
-    from offline import readable, run_example
-
-    from pulumi_yc_websocket.testing import ProviderServer, StackState
-
-    os.environ.update(env)  # the get_* functions look up in this (the program's) process
-    with ProviderServer(env=env) as server:
-        for example in EXAMPLES:
-            state = StackState(stack="demo")
-            config = STACK_CONFIG[example]
-            _banner(f"Stack examples/{example}: pulumi preview (offline engine stand-in)")
-            planned = run_example(example, server=server, state=state, config=config, preview=True)
-            print(f"plan: {_plan(planned)}")
-            _banner(f"Stack examples/{example}: pulumi up")
-            outputs = run_example(example, server=server, state=state, config=config, preview=False)
-            print(f"steps: {_plan(outputs)}")
-            print("outputs:", json.dumps(readable(dict(outputs)), indent=2, sort_keys=True))
+def _execute(example: str) -> None:
+    """Run the example's ``__main__.py`` as a module that stays importable: Pulumi resolves the
+    program's classes after it has run."""
+    name = "example_" + example.replace("-", "_")
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).parent / example / "__main__.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
 
 
-def _plan(outputs: Any) -> str:
-    counts: dict[str, int] = {}
-    for step in outputs.steps:
-        counts[step.op] = counts.get(step.op, 0) + 1
-    return ", ".join(f"{count} {op}" for op, count in sorted(counts.items())) or "no changes"
+def _mocked_stacks(server: EmulatorServer) -> None:
+    """Each example's program in this process under Pulumi's mocks (``LookupMocks``): the
+    lookups the real provider code makes against the emulator, without an engine."""
+    import pulumi
+    import pulumi.runtime
+
+    from pulumi_yc_websocket.testing import LookupMocks
+
+    for example in EXAMPLES:
+        _banner(f"examples/{example}: its lookups under Pulumi's mocks (no CLI)")
+        mocks = LookupMocks(emulator=server)
+        pulumi.runtime.set_mocks(mocks, project=example, stack="demo", preview=False)
+        project_config = {
+            f"{example}:{key}": value if isinstance(value, str) else json.dumps(value)
+            for key, value in STACK_CONFIG[example].items()
+        }
+        pulumi.runtime.set_all_config({**mocks.config, **project_config})
+        # pulumi.runtime.test runs the program and waits for every lookup.
+        run: Callable[[], None] = pulumi.runtime.test(  # type: ignore[no-untyped-call]
+            lambda example=example: _execute(example)
+        )
+        run()
+        for name, outputs in mocks.outputs.items():
+            looked_up = {key: outputs.get(key) for key in ("found", "gatewayId", "lastActiveAt")}
+            print(f"{name}: {json.dumps(looked_up)}")
+        mocks.close()
 
 
 def main() -> int:
@@ -180,7 +199,7 @@ def main() -> int:
         _cli(["get", closed], env)
         _banner("An invalid id is refused before any request: exit code 2")
         _cli(["get", "x" * 60], env)
-        _stacks(backend, service_env)
+        _stacks(server, service_env)
         _banner("Next")
         print("Your own emulator:  .venv/bin/python -m pulumi_yc_websocket.emulator --demo-seed")
         print("Every test:         make test")

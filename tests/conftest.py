@@ -1,9 +1,9 @@
 """Shared fixtures: one emulator per session, a fresh emulator state per test, no network.
 
 - ``emulator_server``: the emulator (``EmulatorServer`` on 127.0.0.1, port 0), started once.
-- ``emulator``: an :class:`Emulator` handle on that server, reset for the test to a fresh state
-  holding one IAM token with ``api-gateway.websocketWriter``; ``emulator.client()`` builds a
-  ``ConnectionsClient`` against it with fast retries.
+- ``emulator``: a :class:`tests.support.emulator.Emulator` handle on that server, reset for the
+  test to a fresh state holding one IAM token with ``api-gateway.websocketWriter``;
+  ``emulator.client()`` builds a ``ConnectionsClient`` against it with fast retries.
 - ``emulator_env``: the env mapping that points the package at the emulator (endpoints and
   metadata address), without a credential; ``emulator_environ`` also sets it in ``os.environ``.
 - ``fast_retry``: a ``RetryPolicy`` with millisecond backoffs.
@@ -11,7 +11,8 @@
 Autouse, for every test of every suite:
 
 - ``YC_METADATA_ADDR`` in ``os.environ`` points at the emulator, credential, endpoint and proxy
-  variables are removed, and the process-wide token cache and shared clients are cleared;
+  variables are removed, and the package's process state (tokens, shared clients, configured
+  settings, hooks) is reset before and after;
 - a guard on ``socket`` refuses (and fails the test for) any connection or name lookup that is
   not loopback: no test reaches the network, and none sends a packet to 169.254.169.254.
 """
@@ -21,18 +22,14 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from pulumi_yc_websocket.emulator import EmulatorBackend, EmulatorServer, RecordedRequest, Service
-from pulumi_yc_websocket.retry import RetryPolicy
-
-WRITER_ROLE = "api-gateway.websocketWriter"
-WRITER_TOKEN = "t1.9euelZqTestWriterToken0001.c2VjcmV0LXdyaXRlci10b2tlbi1zaWduYXR1cmU"
-"""The IAM token every fresh emulator backend knows, with ``api-gateway.websocketWriter``."""
+from pulumi_yc_websocket import RetryPolicy
+from pulumi_yc_websocket.emulator import EmulatorServer
+from tests.support.emulator import Emulator, fast_retry_policy, start_server
 
 CREDENTIAL_VARIABLES = (
     "YC_TOKEN",
@@ -47,11 +44,6 @@ PROXY_VARIABLES = tuple(
     for base in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
     for name in (base, base.lower())
 )
-
-
-def fast_retry_policy(**overrides: Any) -> RetryPolicy:
-    """Millisecond backoffs: retries happen, but a test never waits long for them."""
-    return RetryPolicy(**{"initial": 0.01, "maximum": 0.05, **overrides})
 
 
 # -- network guard -------------------------------------------------------------------------
@@ -138,104 +130,12 @@ def _no_network_access() -> Iterator[None]:
 # -- emulator ------------------------------------------------------------------------------
 
 
-WRITER_SEED = {"iamTokens": [{"token": WRITER_TOKEN, "roles": [WRITER_ROLE]}]}
-"""What ``emulator_server.reset()`` returns the session emulator to before every test."""
-
-
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[EmulatorServer]:
     """The emulator, started once per session on a free loopback port."""
-    server = EmulatorServer(EmulatorBackend.from_seed(WRITER_SEED), host="127.0.0.1", port=0)
-    server.start()
+    server = start_server()
     yield server
     server.stop()
-
-
-class Emulator:
-    """Handle on the session emulator with this test's fresh backend."""
-
-    def __init__(self, server: EmulatorServer) -> None:
-        self.server = server
-        self.backend = server.reset()
-        self.token = WRITER_TOKEN
-        self._clients: list[Any] = []
-
-    @property
-    def url(self) -> str:
-        """Base URL of every emulated service, e.g. ``http://127.0.0.1:PORT``."""
-        return self.server.url
-
-    @property
-    def metadata_addr(self) -> str:
-        """``host:port`` for ``YC_METADATA_ADDR``."""
-        return f"{self.server.host}:{self.server.port}"
-
-    @property
-    def env(self) -> dict[str, str]:
-        """Endpoints and metadata address of the emulator, as environment variables."""
-        return self.server.env
-
-    @property
-    def faults(self) -> Any:
-        """The backend's fault plan."""
-        return self.backend.faults
-
-    def reset(self) -> EmulatorBackend:
-        """A fresh state again (the writer token only), once no request is in flight."""
-        return self.server.reset()
-
-    def wait_idle(self, timeout: float = 5.0) -> bool:
-        """Wait until no request is being handled (e.g. one held by a Delay fault)."""
-        return self.server.wait_idle(timeout)
-
-    def add_connection(self, **fields: Any) -> dict[str, Any]:
-        """Store a connection (see ``EmulatorBackend.add_connection``); returns it whole."""
-        return self.backend.add_connection(**fields)
-
-    def client(self, **kwargs: Any) -> Any:
-        """A ``ConnectionsClient`` on the emulator, closed after the test.
-
-        Defaults: endpoint the emulator, the writer IAM token (unless ``credentials``,
-        ``settings``, ``config`` or ``environ`` is given), fast retries, a 5 s deadline.
-        """
-        from pulumi_yc_websocket.auth import IamToken
-        from pulumi_yc_websocket.client import ConnectionsClient
-
-        if not {"credentials", "settings", "config", "environ"} & kwargs.keys():
-            kwargs["credentials"] = IamToken(self.token, "the test fixture")
-        if "settings" not in kwargs:
-            kwargs.setdefault("endpoint", self.url)
-            kwargs.setdefault("environ", self.env)
-        kwargs.setdefault("retry", fast_retry_policy())
-        kwargs.setdefault("timeout", 5.0)
-        client = ConnectionsClient(**kwargs)
-        self._clients.append(client)
-        return client
-
-    def requests(self, service: Service | None = None) -> list[RecordedRequest]:
-        """Logged requests, to one service or all, oldest first."""
-        if service is None:
-            return self.backend.requests()
-        return self.backend.requests_for(service)
-
-    def count(self, service: Service | None = None, status: int | None = None) -> int:
-        """Number of logged requests (optionally to one service, with one status)."""
-        return self.backend.count(service, status)
-
-    def wait_for_requests(
-        self, n: int, service: Service | None = None, timeout: float = 5.0
-    ) -> None:
-        """Wait until ``n`` requests are logged: a delayed answer is logged after its delay."""
-        deadline = time.monotonic() + timeout
-        while self.count(service) < n:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"expected {n} requests, got {self.requests(service)}")
-            time.sleep(0.01)
-
-    def close_clients(self) -> None:
-        for client in self._clients:
-            client.close()
-        self._clients.clear()
 
 
 @pytest.fixture
@@ -280,10 +180,9 @@ def closed_port() -> int:
 
 
 def _clear_process_state() -> None:
-    from pulumi_yc_websocket import auth, shared_client
+    from pulumi_yc_websocket._runtime import RUNTIME
 
-    auth.TOKEN_CACHE.clear()
-    shared_client.reset()
+    RUNTIME.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -10,11 +10,10 @@ from urllib.parse import quote
 
 import pytest
 
-from pulumi_yc_websocket import ConnectionsClient
-from pulumi_yc_websocket.auth import IamToken
-from pulumi_yc_websocket.client import connection_url, validate_connection_id
-from pulumi_yc_websocket.emulator import Delay, NotJson, Status, Truncated
-from pulumi_yc_websocket.errors import (
+from pulumi_yc_websocket import ConnectionsClient, HttpTransport, Settings
+from pulumi_yc_websocket._auth import IamToken
+from pulumi_yc_websocket._client import connection_url, validate_connection_id
+from pulumi_yc_websocket._errors import (
     ApiError,
     AuthenticationError,
     ConnectionNotFoundError,
@@ -26,7 +25,8 @@ from pulumi_yc_websocket.errors import (
     ServiceUnavailableError,
     ThrottledError,
 )
-from pulumi_yc_websocket.retry import RetryPolicy
+from pulumi_yc_websocket._retry import RetryPolicy
+from pulumi_yc_websocket.emulator import Delay, NotJson, Status, Truncated
 
 PREFIX = "/apigateways/websocket/v1/connections/"
 CONNECTION_ID = "Ab3dEfGhIjKlMnOp12Qr"
@@ -79,7 +79,7 @@ def test_get_returns_the_connection(emulator: Any, connection: dict[str, Any]) -
     assert request.headers["Authorization"] == f"Bearer {emulator.token}"
     assert request.headers["Accept"] == "application/json"
     assert request.body == b""
-    assert client.retries == 0
+    assert emulator.retries == 0
 
 
 def test_connection_with_defaults_omitted(emulator: Any) -> None:
@@ -102,7 +102,7 @@ def test_client_from_settings_in_the_environment(
     for name, value in emulator.env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("YC_IAM_TOKEN", emulator.token)
-    with ConnectionsClient(retry=three_tries()) as client:
+    with ConnectionsClient.from_settings(retry=three_tries()) as client:
         assert client.endpoint == emulator.url
         assert client.get(CONNECTION_ID).id == CONNECTION_ID
 
@@ -225,7 +225,7 @@ def test_retryable_statuses_are_retried_then_raised(
     )
     assert error.request_id == requests[-1].request_id
     assert error.summary == f"connections at {emulator.url} {summary}"
-    assert client.retries == 2
+    assert emulator.retries == 2
 
 
 @pytest.mark.parametrize("http_status", [429, 500, 502, 503, 504])
@@ -236,7 +236,7 @@ def test_retryable_statuses_recover(
     client = emulator.client(retry=three_tries())
     assert client.get(CONNECTION_ID).id == CONNECTION_ID
     assert [r.status for r in emulator.requests()] == [http_status, http_status, 200]
-    assert client.retries == 2
+    assert emulator.retries == 2
 
 
 def test_proxy_html_is_retried_and_reported(emulator: Any, connection: dict[str, Any]) -> None:
@@ -273,7 +273,7 @@ def test_other_errors_are_never_retried(
     assert type(caught.value) is error_type
     assert caught.value.http_status == fault.http_status
     assert emulator.count("connections") == 1
-    assert client.retries == 0
+    assert emulator.retries == 0
 
 
 def test_bad_request_error(emulator: Any, connection: dict[str, Any]) -> None:
@@ -357,7 +357,7 @@ def test_exchanged_token_is_renewed_once_after_401(
     emulator: Any, connection: dict[str, Any]
 ) -> None:
     emulator.backend.add_oauth_token(OAUTH)
-    client = emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH})
+    client = emulator.client_for(environ={**emulator.env, "YC_TOKEN": OAUTH})
     client.get(CONNECTION_ID)
     emulator.backend.expire_all_tokens()
     assert client.get(CONNECTION_ID).id == CONNECTION_ID
@@ -367,13 +367,13 @@ def test_exchanged_token_is_renewed_once_after_401(
     assert emulator.count("iam") == 2
     tokens = [r.headers["Authorization"] for r in lookups]
     assert tokens[0] == tokens[1] != tokens[2]
-    assert client.retries == 0
+    assert emulator.retries == 0
 
 
 def test_renewed_token_rejected_again_gives_up(emulator: Any, connection: dict[str, Any]) -> None:
     emulator.backend.add_oauth_token(OAUTH)
     emulator.faults.push("connections", Status(401, 16, "The token is invalid"), times=3)
-    client = emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH})
+    client = emulator.client_for(environ={**emulator.env, "YC_TOKEN": OAUTH})
     with pytest.raises(AuthenticationError) as caught:
         client.get(CONNECTION_ID)
     assert [r.status for r in emulator.requests("connections")] == [401, 401]
@@ -392,7 +392,7 @@ def test_renewed_token_rejected_again_gives_up(emulator: Any, connection: dict[s
 
 def test_permission_denied_does_not_renew(emulator: Any, connection: dict[str, Any]) -> None:
     emulator.backend.add_oauth_token(OAUTH, roles=["viewer"])
-    client = emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH})
+    client = emulator.client_for(environ={**emulator.env, "YC_TOKEN": OAUTH})
     with pytest.raises(PermissionDeniedError):
         client.get(CONNECTION_ID)
     assert emulator.count("iam") == 1
@@ -439,7 +439,7 @@ def test_deadline_bounds_retries(emulator: Any, connection: dict[str, Any]) -> N
 def test_deadline_covers_the_token_exchange(emulator: Any, connection: dict[str, Any]) -> None:
     emulator.backend.add_oauth_token(OAUTH)
     emulator.faults.push("iam", Delay(0.6))
-    client = emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH}, timeout=0.3)
+    client = emulator.client_for(environ={**emulator.env, "YC_TOKEN": OAUTH}, timeout=0.3)
     started = time.monotonic()
     with pytest.raises(DeadlineExceededError) as caught:
         client.get(CONNECTION_ID)
@@ -501,7 +501,7 @@ def test_invalid_ids_are_refused_before_any_request(
     emulator.backend.add_oauth_token(OAUTH)
     for client in (
         emulator.client(),
-        emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH}),
+        emulator.client_for(environ={**emulator.env, "YC_TOKEN": OAUTH}),
     ):
         with pytest.raises(InvalidConnectionIdError) as caught:
             client.get(connection_id)
@@ -590,18 +590,17 @@ def test_plain_http_to_a_remote_host_is_refused_before_connecting(
     emulator: Any, endpoint: str, network_violations: list[str]
 ) -> None:
     with pytest.raises(InsecureEndpointError, match="uses plain http"):
-        ConnectionsClient(endpoint, IamToken(emulator.token))
+        ConnectionsClient(IamToken(emulator.token), endpoint=endpoint)
+    environ = {"YC_APIGATEWAY_CONNECTIONS_ENDPOINT": endpoint, "YC_IAM_TOKEN": emulator.token}
     with pytest.raises(InsecureEndpointError, match="uses plain http"):
-        ConnectionsClient(
-            environ={"YC_APIGATEWAY_CONNECTIONS_ENDPOINT": endpoint, "YC_IAM_TOKEN": emulator.token}
-        )
+        ConnectionsClient.from_settings(Settings.resolve(environ=environ))
     assert network_violations == []
     assert emulator.requests() == []
 
 
 def test_endpoint_with_a_path_is_refused(emulator: Any) -> None:
     with pytest.raises(InsecureEndpointError, match="without a path"):
-        ConnectionsClient(emulator.url + "/apigateways", IamToken(emulator.token))
+        ConnectionsClient(IamToken(emulator.token), endpoint=emulator.url + "/apigateways")
 
 
 # -- sharing ---------------------------------------------------------------------------------
@@ -645,7 +644,7 @@ def test_client_shared_by_eight_threads(emulator: Any) -> None:
     assert results == {i: [f"gw-{i}"] * 10 for i in ids}
     assert emulator.count("connections", status=200) == 80
     assert sorted({r.connection_id for r in emulator.requests()}) == ids
-    assert client.retries == 0
+    assert emulator.retries == 0
 
 
 # -- errors are safe to show and to pickle ---------------------------------------------------
@@ -677,7 +676,7 @@ def test_errors_pickle_with_their_fields(emulator: Any) -> None:
 )
 def test_no_token_in_any_error(emulator: Any, connection: dict[str, Any], fault: Any) -> None:
     emulator.backend.add_oauth_token(OAUTH)
-    client = emulator.client(environ={**emulator.env, "YC_TOKEN": OAUTH}, retry=three_tries())
+    client = emulator.client_for(environ={**emulator.env, "YC_TOKEN": OAUTH}, retry=three_tries())
     emulator.faults.push("connections", fault, times=4)
     with pytest.raises(ApiError) as caught:
         client.get(CONNECTION_ID)
@@ -700,10 +699,12 @@ def test_no_token_in_any_error(emulator: Any, connection: dict[str, Any], fault:
 def test_explicit_credentials_ignore_environment_credentials(
     emulator: Any, connection: dict[str, Any], environ: dict[str, str]
 ) -> None:
+    # The credentials are the caller's: no settings are resolved, so the environment's
+    # credentials are neither used nor checked.
     client = ConnectionsClient(
-        emulator.url,
         IamToken(emulator.token, "the caller"),
-        environ=environ,
+        endpoint=emulator.url,
+        transport=HttpTransport(environ=environ),
         retry=three_tries(),
     )
     with client:

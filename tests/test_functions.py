@@ -1,10 +1,8 @@
 """get_websocket_connection / get_websocket_connection_output: lookups in the program's process,
-with the program's config and environment, nothing in state."""
+with the program's config and environment, nothing in state (under Pulumi's mocks)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pulumi
@@ -16,11 +14,8 @@ from pulumi_yc_websocket import (
     get_websocket_connection,
     get_websocket_connection_output,
 )
-from pulumi_yc_websocket.emulator import EmulatorServer
-from pulumi_yc_websocket.testing import ProviderServer, StackState, Unknown, preview, up
+from tests.support.programs import lookup_mocks, run
 
-Emulator = Any
-TOKEN = "t1.9euelZqFunctionsTestToken.c2lnbmF0dXJlLW9mLWZ1bmN0aW9ucy10ZXN0"
 CONNECTION = {
     "id": "FnTestConnection0001",
     "gateway_id": "d5dfunctionsgateway1",
@@ -29,42 +24,6 @@ CONNECTION = {
     "connected_at": "2024-05-01T10:00:00.5+03:00",
     "last_active_at": "2024-05-01T07:01:00.000000009Z",
 }
-
-
-@pytest.fixture(scope="module")
-def provider(emulator_server: EmulatorServer) -> Iterator[ProviderServer]:
-    # The functions never use the provider process; the stand-in needs one to run programs.
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "YC_METADATA_ADDR": f"127.0.0.1:{emulator_server.port}",
-    }
-    with ProviderServer(env=env, inherit_env=False, project="test") as server:
-        yield server
-
-
-@pytest.fixture
-def emu(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    emulator.backend.add_iam_token(TOKEN, roles=["api-gateway.websocketWriter"])
-    emulator.add_connection(**CONNECTION)
-    for name, value in emulator.env.items():
-        monkeypatch.setenv(name, value)
-    return emulator
-
-
-def exporting(connection_id: pulumi.Input[str] = CONNECTION["id"], **kwargs: Any) -> Any:
-    def program() -> None:
-        result = get_websocket_connection_output(connection_id, **kwargs)
-        pulumi.export("connectionId", result.connection_id)
-        pulumi.export("found", result.found)
-        pulumi.export("gatewayId", result.gateway_id)
-        pulumi.export("sourceIp", result.identity.apply(lambda i: i.source_ip if i else None))
-        pulumi.export("connectedAt", result.connected_at)
-        pulumi.export("lastActiveAt", result.last_active_at)
-        result.apply(lambda r: pulumi.export("resultType", type(r).__name__))
-
-    return program
-
-
 EXPECTED = {
     "connectionId": CONNECTION["id"],
     "found": True,
@@ -75,61 +34,66 @@ EXPECTED = {
 }
 
 
-def test_output_form_is_known_in_preview_and_stores_nothing(
-    provider: ProviderServer, emu: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("YC_IAM_TOKEN", TOKEN)
-    state = StackState(project="test", stack="dev")
-    planned = preview(exporting(), server=provider, state=state)
-    assert {k: planned[k] for k in EXPECTED} == EXPECTED
-    out = up(exporting(), server=provider, state=state)
-    assert {k: out[k] for k in EXPECTED} == EXPECTED
-    assert [r for r in state.resources if r.custom] == []
+@pytest.fixture
+def emu(emulator: Any) -> Any:
+    emulator.add_connection(**CONNECTION)
+    return emulator
 
 
-def test_credentials_come_from_the_program_config(provider: ProviderServer, emu: Emulator) -> None:
-    state = StackState(project="test", stack="dev")
-    out = up(
-        exporting(),
-        server=provider,
-        state=state,
-        stack_config={"yandex:token": TOKEN},
-        secret_config_keys={"yandex:token"},
-    )
-    assert out["gatewayId"] == CONNECTION["gateway_id"]
+def exporting(connection_id: pulumi.Input[str] = CONNECTION["id"], **kwargs: Any) -> Any:
+    def program() -> dict[str, Any]:
+        result = get_websocket_connection_output(connection_id, **kwargs)
+        return {
+            "connectionId": result.connection_id,
+            "found": result.found,
+            "gatewayId": result.gateway_id,
+            "sourceIp": result.identity.apply(lambda i: i.source_ip if i else None),
+            "connectedAt": result.connected_at,
+            "lastActiveAt": result.last_active_at,
+        }
+
+    return program
+
+
+@pytest.mark.parametrize("preview", [True, False])
+def test_output_form_looks_up_in_preview_and_up(emu: Any, preview: bool) -> None:
+    with lookup_mocks(emu.server, preview=preview) as mocks:
+        assert run(exporting()) == EXPECTED
+    assert mocks.outputs == {}  # no resource: nothing in state
+    assert emu.count("connections") == 1
+
+
+def test_credentials_come_from_the_program_config(emu: Any) -> None:
+    with lookup_mocks(emu.server) as mocks:
+        run(exporting())
     [request] = emu.requests("connections")
-    assert request.headers["authorization"] == f"Bearer {TOKEN}"
+    assert request.headers["authorization"] == f"Bearer {mocks.config['yandex:token']}"
 
 
-def test_unknown_id_sends_no_request(provider: ProviderServer, emu: Emulator) -> None:
-    def program() -> None:
+def test_unknown_id_sends_no_request(emu: Any) -> None:
+    def program() -> dict[str, Any]:
         source = pulumi.CustomResource("test:index:IdSource", "source", {"value": None})
         result = get_websocket_connection_output(source.value)  # type: ignore[attr-defined]
-        pulumi.export("gatewayId", result.gateway_id)
+        return {"known": pulumi.Output.from_input(result.gateway_id).is_known()}
 
-    state = StackState(project="test", stack="dev")
-    planned = preview(program, server=provider, state=state, stack_config={"yandex:token": TOKEN})
-    assert planned["gatewayId"] is Unknown
+    with lookup_mocks(emu.server, preview=True):
+        assert run(program) == {"known": False}
     assert emu.count("connections") == 0
 
 
-def test_allow_missing(provider: ProviderServer, emu: Emulator) -> None:
-    state = StackState(project="test", stack="dev")
-    out = up(
-        exporting("GoneConnection", allow_missing=True),
-        server=provider,
-        state=state,
-        stack_config={"yandex:token": TOKEN},
-    )
-    assert out["found"] is False
-    assert out["connectionId"] == "GoneConnection"
-    assert out.get("gatewayId") is None
+def test_allow_missing(emu: Any) -> None:
+    with lookup_mocks(emu.server):
+        values = run(exporting("GoneConnection", allow_missing=True))
+    assert values["found"] is False
+    assert values["connectionId"] == "GoneConnection"
+    assert values["gatewayId"] is None
 
 
 def test_direct_call_returns_an_awaitable_typed_result(
-    emu: Emulator, monkeypatch: pytest.MonkeyPatch
+    emu: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("YC_IAM_TOKEN", TOKEN)
+    monkeypatch.setenv("YC_IAM_TOKEN", emu.token)
+    monkeypatch.setenv("YC_APIGATEWAY_CONNECTIONS_ENDPOINT", emu.url)
     result = get_websocket_connection(CONNECTION["id"])
     assert isinstance(result, GetWebSocketConnectionResult)
     assert result.gateway_id == CONNECTION["gateway_id"]
@@ -144,8 +108,9 @@ def test_direct_call_returns_an_awaitable_typed_result(
 
 
 def test_direct_call_of_a_closed_connection_raises(
-    emu: Emulator, monkeypatch: pytest.MonkeyPatch
+    emu: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("YC_IAM_TOKEN", TOKEN)
+    monkeypatch.setenv("YC_IAM_TOKEN", emu.token)
+    monkeypatch.setenv("YC_APIGATEWAY_CONNECTIONS_ENDPOINT", emu.url)
     with pytest.raises(ConnectionNotFoundError, match="'GoneConnection' was not found"):
         get_websocket_connection("GoneConnection")

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from pulumi_yc_websocket.model import Connection, Identity
-from pulumi_yc_websocket.timestamps import Timestamp, parse_timestamp
+from pulumi_yc_websocket._model import Connection, Identity
+from pulumi_yc_websocket._timestamps import Timestamp, parse_timestamp
 
 FULL_BODY = {
     "id": "Ab3dEfGhIjKlMnOp12Qr",

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_yc_websocket.emulator import Status
-from pulumi_yc_websocket.errors import (
+from pulumi_yc_websocket._errors import (
     ApiError,
     AuthenticationError,
     ConnectionNotFoundError,
@@ -19,7 +18,8 @@ from pulumi_yc_websocket.errors import (
     ServiceUnavailableError,
     ThrottledError,
 )
-from pulumi_yc_websocket.retry import NO_RETRY, Deadline, RetryPolicy, is_retryable
+from pulumi_yc_websocket._retry import NO_RETRY, Deadline, RetryPolicy, is_retryable
+from pulumi_yc_websocket.emulator import Status
 
 CONNECTION_ID = "RetryConnection00001"
 
@@ -226,7 +226,7 @@ def test_retry_after_seconds_from_the_service(
     assert client.get(CONNECTION_ID).id == CONNECTION_ID
     assert waits == [2.0]
     assert [r.status for r in emulator.requests()] == [http_status, 200]
-    assert client.retries == 1
+    assert emulator.retries == 1
 
 
 def test_retry_after_http_date_from_the_service(emulator: Any) -> None:
@@ -266,4 +266,4 @@ def test_backoffs_between_real_retries_are_bounded(emulator: Any) -> None:
     assert 0.005 <= waits[0] <= 0.01
     assert 0.01 <= waits[1] <= 0.02
     assert 0.02 <= waits[2] <= 0.04
-    assert client.retries == 3
+    assert emulator.retries == 3

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 
-from pulumi_yc_websocket.errors import (
+from pulumi_yc_websocket._errors import (
     ConfigurationError,
     ConflictingCredentialsError,
     InsecureEndpointError,
+    InvalidCredentialsError,
 )
-from pulumi_yc_websocket.settings import (
-    CredentialSource,
-    Settings,
+from pulumi_yc_websocket._pulumi_config import config_layer
+from pulumi_yc_websocket._settings import CredentialSource, Settings, looks_like_iam_token
+from pulumi_yc_websocket._urls import (
     is_loopback_host,
-    looks_like_iam_token,
     redacted,
     validate_endpoint,
     validate_metadata_addr,
@@ -25,11 +28,17 @@ KEY_JSON = '{"id": "ajeKEY", "service_account_id": "ajeSA", "private_key": "SECR
 METADATA_ORIGIN = "the VM metadata service (no other credential is set)"
 
 
+def resolve(*, config: Mapping[str, str] | None = None, **kwargs: Any) -> Settings:
+    """``Settings.resolve`` with a stack's config as the layer after the arguments."""
+    layers = [config_layer(config)] if config is not None else []
+    return Settings.resolve(*layers, **kwargs)
+
+
 # -- credential resolution order -------------------------------------------------------------
 
 
 def test_explicit_argument_beats_config_env_and_metadata() -> None:
-    settings = Settings.resolve(
+    settings = resolve(
         token=IAM,
         config={"yandex:token": OAUTH},
         environ={"YC_TOKEN": "y0_env", "YC_SERVICE_ACCOUNT_KEY_FILE": "/k.json"},
@@ -38,7 +47,7 @@ def test_explicit_argument_beats_config_env_and_metadata() -> None:
 
 
 def test_config_beats_environment() -> None:
-    settings = Settings.resolve(
+    settings = resolve(
         config={"yandex:token": OAUTH}, environ={"YC_IAM_TOKEN": IAM, "YC_TOKEN": "y0_env"}
     )
     assert settings.credential == CredentialSource(
@@ -47,12 +56,12 @@ def test_config_beats_environment() -> None:
 
 
 def test_environment_beats_metadata() -> None:
-    settings = Settings.resolve(environ={"YC_IAM_TOKEN": IAM})
+    settings = resolve(environ={"YC_IAM_TOKEN": IAM})
     assert settings.credential == CredentialSource("iam_token", "YC_IAM_TOKEN", IAM)
 
 
 def test_metadata_when_nothing_is_configured() -> None:
-    settings = Settings.resolve(config={"other:token": OAUTH}, environ={"HOME": "/root"})
+    settings = resolve(config={"other:token": OAUTH}, environ={"HOME": "/root"})
     assert settings.credential == CredentialSource("metadata", METADATA_ORIGIN, "")
     assert settings.metadata_addr == "169.254.169.254"
 
@@ -69,17 +78,15 @@ def test_metadata_when_nothing_is_configured() -> None:
     ],
 )
 def test_each_argument_kind(token: str | None, key: str | None, expected: CredentialSource) -> None:
-    assert Settings.resolve(token=token, service_account_key=key, environ={}).credential == expected
+    assert resolve(token=token, service_account_key=key, environ={}).credential == expected
 
 
 def test_service_account_key_from_config_and_environment() -> None:
-    from_config = Settings.resolve(
-        config={"yandex:serviceAccountKeyFile": "/keys/sa.json"}, environ={}
-    )
+    from_config = resolve(config={"yandex:serviceAccountKeyFile": "/keys/sa.json"}, environ={})
     assert from_config.credential == CredentialSource(
         "service_account_key", "Pulumi config yandex:serviceAccountKeyFile", "/keys/sa.json"
     )
-    from_env = Settings.resolve(environ={"YC_SERVICE_ACCOUNT_KEY_FILE": "/keys/sa.json"})
+    from_env = resolve(environ={"YC_SERVICE_ACCOUNT_KEY_FILE": "/keys/sa.json"})
     assert from_env.credential == CredentialSource(
         "service_account_key", "YC_SERVICE_ACCOUNT_KEY_FILE", "/keys/sa.json"
     )
@@ -88,23 +95,37 @@ def test_service_account_key_from_config_and_environment() -> None:
 def test_process_environment_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("YC_TOKEN", OAUTH)
     monkeypatch.setenv("YC_APIGATEWAY_CONNECTIONS_ENDPOINT", "http://127.0.0.1:9")
-    settings = Settings.resolve()
+    settings = resolve()
     assert settings.credential == CredentialSource("oauth_token", "YC_TOKEN", OAUTH)
     assert settings.connections_endpoint == "http://127.0.0.1:9"
 
 
-def test_empty_values_count_as_unset() -> None:
-    settings = Settings.resolve(
-        token="",
-        config={"yandex:token": "", "yandex:serviceAccountKeyFile": ""},
-        environ={"YC_IAM_TOKEN": "  ", "YC_TOKEN": OAUTH, "YC_ENDPOINT": ""},
-    )
+def test_empty_environment_variables_count_as_unset() -> None:
+    settings = resolve(environ={"YC_IAM_TOKEN": "  ", "YC_TOKEN": OAUTH, "YC_ENDPOINT": ""})
     assert settings.credential == CredentialSource("oauth_token", "YC_TOKEN", OAUTH)
     assert settings.connections_endpoint == "https://apigateway-connections.api.cloud.yandex.net"
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "origin"),
+    [
+        ({"token": ""}, "the token argument"),
+        ({"config": {"yandex:token": ""}}, "Pulumi config yandex:token"),
+        (
+            {"config": {"yandex:serviceAccountKeyFile": " "}},
+            "Pulumi config yandex:serviceAccountKeyFile",
+        ),
+    ],
+)
+def test_an_empty_credential_setting_is_refused(kwargs: dict[str, Any], origin: str) -> None:
+    # Falling back to the metadata service would act as another identity on a VM.
+    with pytest.raises(InvalidCredentialsError) as caught:
+        resolve(environ={"YC_TOKEN": OAUTH}, **kwargs)
+    assert str(caught.value) == f"{origin} is set but empty; give the credential or unset it"
+
+
 def test_namespace_config_key_form_is_accepted() -> None:
-    settings = Settings.resolve(
+    settings = resolve(
         config={
             "yandex:config:token": OAUTH,
             "yandex:config:endpoint": "api.example.com:8443",
@@ -122,7 +143,7 @@ def test_namespace_config_key_form_is_accepted() -> None:
 
 
 def test_keys_without_namespace_or_of_other_namespaces_are_ignored() -> None:
-    settings = Settings.resolve(
+    settings = resolve(
         config={"token": OAUTH, "aws:token": OAUTH, "yc-websocket:token": OAUTH}, environ={}
     )
     assert settings.credential.kind == "metadata"
@@ -136,19 +157,23 @@ def test_keys_without_namespace_or_of_other_namespaces_are_ignored() -> None:
     [
         (
             {"token": IAM, "service_account_key": KEY_JSON, "environ": {}},
-            "the token argument and the service_account_key argument",
+            "both the token argument and the service_account_key argument are set",
         ),
         (
             {
                 "config": {"yandex:token": OAUTH, "yandex:serviceAccountKeyFile": "/k.json"},
                 "environ": {},
             },
-            "Pulumi config yandex:token and Pulumi config yandex:serviceAccountKeyFile",
+            "both Pulumi config yandex:token and Pulumi config yandex:serviceAccountKeyFile "
+            "are set",
         ),
-        ({"environ": {"YC_IAM_TOKEN": IAM, "YC_TOKEN": OAUTH}}, "YC_IAM_TOKEN and YC_TOKEN"),
+        (
+            {"environ": {"YC_IAM_TOKEN": IAM, "YC_TOKEN": OAUTH}},
+            "both YC_IAM_TOKEN and YC_TOKEN are set",
+        ),
         (
             {"environ": {"YC_TOKEN": OAUTH, "YC_SERVICE_ACCOUNT_KEY_FILE": "/k.json"}},
-            "YC_TOKEN and YC_SERVICE_ACCOUNT_KEY_FILE",
+            "both YC_TOKEN and YC_SERVICE_ACCOUNT_KEY_FILE are set",
         ),
         (
             {
@@ -158,15 +183,15 @@ def test_keys_without_namespace_or_of_other_namespaces_are_ignored() -> None:
                     "YC_SERVICE_ACCOUNT_KEY_FILE": KEY_JSON,
                 }
             },
-            "YC_IAM_TOKEN and YC_TOKEN and YC_SERVICE_ACCOUNT_KEY_FILE",
+            "YC_IAM_TOKEN, YC_TOKEN and YC_SERVICE_ACCOUNT_KEY_FILE are all set",
         ),
     ],
 )
 def test_two_credentials_at_one_level_conflict(kwargs: dict[str, object], names: str) -> None:
     with pytest.raises(ConflictingCredentialsError) as caught:
-        Settings.resolve(**kwargs)  # type: ignore[arg-type]
+        resolve(**kwargs)  # type: ignore[arg-type]
     message = str(caught.value)
-    assert message == f"conflicting credentials: {names} are all set; keep only one of them"
+    assert message == f"conflicting credentials: {names}; keep only one of them"
     for secret in (IAM, OAUTH, "SECRET-PEM", "/k.json"):
         assert secret not in message
     assert isinstance(caught.value, ConfigurationError)
@@ -174,7 +199,7 @@ def test_two_credentials_at_one_level_conflict(kwargs: dict[str, object], names:
 
 
 def test_a_conflict_below_the_winning_level_does_not_matter() -> None:
-    settings = Settings.resolve(
+    settings = resolve(
         config={"yandex:token": OAUTH},
         environ={"YC_IAM_TOKEN": IAM, "YC_SERVICE_ACCOUNT_KEY_FILE": "/k.json"},
     )
@@ -199,22 +224,19 @@ def test_a_conflict_below_the_winning_level_does_not_matter() -> None:
     ],
 )
 def test_yc_token_is_iam_or_oauth_by_shape(value: str, kind: str, secret: str) -> None:
-    credential = Settings.resolve(environ={"YC_TOKEN": value}).credential
+    credential = resolve(environ={"YC_TOKEN": value}).credential
     assert credential == CredentialSource(kind, "YC_TOKEN", secret)  # type: ignore[arg-type]
     assert looks_like_iam_token(value) is (kind == "iam_token")
 
 
 def test_yc_iam_token_is_always_an_iam_token() -> None:
-    credential = Settings.resolve(environ={"YC_IAM_TOKEN": OAUTH}).credential
+    credential = resolve(environ={"YC_IAM_TOKEN": OAUTH}).credential
     assert credential == CredentialSource("iam_token", "YC_IAM_TOKEN", OAUTH)
 
 
 def test_config_token_is_iam_or_oauth_by_shape() -> None:
-    assert Settings.resolve(config={"yandex:token": IAM}, environ={}).credential.kind == "iam_token"
-    assert (
-        Settings.resolve(config={"yandex:token": OAUTH}, environ={}).credential.kind
-        == "oauth_token"
-    )
+    assert resolve(config={"yandex:token": IAM}, environ={}).credential.kind == "iam_token"
+    assert resolve(config={"yandex:token": OAUTH}, environ={}).credential.kind == "oauth_token"
 
 
 # -- endpoints -------------------------------------------------------------------------------
@@ -256,13 +278,13 @@ def test_config_token_is_iam_or_oauth_by_shape() -> None:
     ],
 )
 def test_yc_endpoint_derives_service_urls(api_root: str, connections: str, iam: str) -> None:
-    settings = Settings.resolve(environ={"YC_ENDPOINT": api_root})
+    settings = resolve(environ={"YC_ENDPOINT": api_root})
     assert settings.connections_endpoint == connections
     assert settings.iam_endpoint == iam
 
 
 def test_default_endpoints() -> None:
-    settings = Settings.resolve(environ={})
+    settings = resolve(environ={})
     assert settings.connections_endpoint == "https://apigateway-connections.api.cloud.yandex.net"
     assert settings.iam_endpoint == "https://iam.api.cloud.yandex.net"
     assert settings.metadata_addr == "169.254.169.254"
@@ -272,11 +294,11 @@ def test_api_endpoint_order_argument_config_environment() -> None:
     env = {"YC_ENDPOINT": "env.example"}
     cfg = {"yandex:endpoint": "cfg.example"}
     assert (
-        Settings.resolve(api_endpoint="arg.example", config=cfg, environ=env).iam_endpoint
+        resolve(api_endpoint="arg.example", config=cfg, environ=env).iam_endpoint
         == "https://iam.arg.example"
     )
-    assert Settings.resolve(config=cfg, environ=env).iam_endpoint == "https://iam.cfg.example"
-    assert Settings.resolve(environ=env).iam_endpoint == "https://iam.env.example"
+    assert resolve(config=cfg, environ=env).iam_endpoint == "https://iam.cfg.example"
+    assert resolve(environ=env).iam_endpoint == "https://iam.env.example"
 
 
 def test_service_endpoint_order_argument_config_environment_derived() -> None:
@@ -291,7 +313,7 @@ def test_service_endpoint_order_argument_config_environment_derived() -> None:
         "yc-websocket:iamEndpoint": "https://iam-cfg.example",
         "yc-websocket:metadataAddr": "127.0.0.2",
     }
-    explicit = Settings.resolve(
+    explicit = resolve(
         connections_endpoint="https://conn-arg.example",
         iam_endpoint="https://iam-arg.example",
         metadata_addr="127.0.0.1",
@@ -303,19 +325,19 @@ def test_service_endpoint_order_argument_config_environment_derived() -> None:
         "https://iam-arg.example",
         "127.0.0.1",
     )
-    from_config = Settings.resolve(config=cfg, environ=env)
+    from_config = resolve(config=cfg, environ=env)
     assert (from_config.connections_endpoint, from_config.iam_endpoint) == (
         "https://conn-cfg.example",
         "https://iam-cfg.example",
     )
     assert from_config.metadata_addr == "127.0.0.2"
-    from_env = Settings.resolve(environ=env)
+    from_env = resolve(environ=env)
     assert (from_env.connections_endpoint, from_env.iam_endpoint, from_env.metadata_addr) == (
         "https://conn-env.example",
         "https://iam-env.example",
         "127.0.0.3",
     )
-    derived = Settings.resolve(environ={"YC_ENDPOINT": "root.example"})
+    derived = resolve(environ={"YC_ENDPOINT": "root.example"})
     assert derived.connections_endpoint == "https://apigateway-connections.root.example"
 
 
@@ -333,7 +355,7 @@ def test_bad_api_roots_are_refused(
     api_root: str, error: type[ConfigurationError], fragment: str
 ) -> None:
     with pytest.raises(error, match=fragment.replace("[", r"\[").replace("]", r"\]")):
-        Settings.resolve(environ={"YC_ENDPOINT": api_root})
+        resolve(environ={"YC_ENDPOINT": api_root})
 
 
 @pytest.mark.parametrize(
@@ -454,11 +476,11 @@ def test_malformed_port_is_refused() -> None:
 
 def test_resolve_validates_every_endpoint() -> None:
     with pytest.raises(InsecureEndpointError, match=r"^connections endpoint http://conn\.example "):
-        Settings.resolve(connections_endpoint="http://conn.example", environ={})
+        resolve(connections_endpoint="http://conn.example", environ={})
     with pytest.raises(InsecureEndpointError, match=r"^IAM endpoint http://iam\.example "):
-        Settings.resolve(environ={"YC_IAM_ENDPOINT": "http://iam.example"})
+        resolve(environ={"YC_IAM_ENDPOINT": "http://iam.example"})
     with pytest.raises(ConfigurationError, match="metadata address 'a/b' must be host"):
-        Settings.resolve(config={"yc-websocket:metadataAddr": "a/b"}, environ={})
+        resolve(config={"yc-websocket:metadataAddr": "a/b"}, environ={})
 
 
 @pytest.mark.parametrize(
@@ -522,7 +544,7 @@ def test_is_loopback_host(host: str, loopback: bool) -> None:
     ],
 )
 def test_secrets_never_appear_in_repr_or_str(kwargs: dict[str, object]) -> None:
-    settings = Settings.resolve(**{"environ": {}, **kwargs})  # type: ignore[arg-type]
+    settings = resolve(**{"environ": {}, **kwargs})  # type: ignore[arg-type]
     shown = [repr(settings), str(settings), repr(settings.credential), str(settings.credential)]
     for text in shown:
         for secret in (OAUTH, IAM, KEY_JSON, "SECRET-PEM", "SecretPart", "SecretOAuth"):

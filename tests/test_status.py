@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from pulumi_yc_websocket.errors import ApiError, remember_secret
-from pulumi_yc_websocket.status import ErrorBody, parse_error_body, parse_retry_after
+from pulumi_yc_websocket._errors import ApiError, remember_secret
+from pulumi_yc_websocket._status import ErrorBody, parse_error_body, parse_retry_after
 
 NGINX_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from pulumi_yc_websocket.timestamps import Timestamp, parse_timestamp
+from pulumi_yc_websocket._timestamps import Timestamp, parse_timestamp
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MIN_SECOND = datetime(1, 1, 1, tzinfo=UTC)

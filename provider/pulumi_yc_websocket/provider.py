@@ -9,7 +9,6 @@ the provider process.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,29 +25,19 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from .client import validate_connection_id
-from .errors import ConnectionNotFoundError, YandexWebSocketError
-from .model import Connection
-from .settings import CONFIG_KEYS
-from .shared_client import client_for
-
-CONNECTION_ID = "connectionId"
-ALLOW_MISSING = "allowMissing"
-SECRET_FIELDS = "secretFields"  # noqa: S105 - a property name
-FOUND = "found"
-LOOKED_UP_FIELDS = ("gatewayId", "identity", "connectedAt", "lastActiveAt")
-COMPARED_FIELDS = (CONNECTION_ID, ALLOW_MISSING, SECRET_FIELDS, FOUND, *LOOKED_UP_FIELDS)
-
-_config: dict[str, str] = {}
-_config_lock = threading.Lock()
-
-
-def connection_properties(connection: Connection | None) -> dict[str, Any]:
-    """The looked-up properties in the API's camelCase; all ``None`` when not found."""
-    if connection is None:
-        return {FOUND: False, **dict.fromkeys(LOOKED_UP_FIELDS)}
-    data = connection.model_dump(mode="json", by_alias=True)
-    return {FOUND: True, **{name: data[name] for name in LOOKED_UP_FIELDS}}
+from ._client import validate_connection_id
+from ._errors import YandexWebSocketError
+from ._lookup import look_up
+from ._outputs import (
+    ALLOW_MISSING,
+    COMPARED_FIELDS,
+    CONNECTION_ID,
+    FOUND,
+    SECRET_FIELDS,
+    connection_properties,
+)
+from ._pulumi_config import CONFIG_KEYS, config_layer
+from ._runtime import RUNTIME
 
 
 def _plain(value: Any) -> Any:
@@ -78,10 +67,7 @@ class WebSocketConnectionProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Keep the stack's ``yandex:*`` and ``yc-websocket:*`` config for this process."""
-        found = {key: req.config.get(key) for key in CONFIG_KEYS}
-        with _config_lock:
-            _config.clear()
-            _config.update({k: str(_plain(v)) for k, v in found.items() if v not in (None, "")})
+        RUNTIME.configure(config_layer({key: _plain(req.config.get(key)) for key in CONFIG_KEYS}))
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate the id and look the connection up, so preview shows the real values."""
@@ -98,7 +84,7 @@ class WebSocketConnectionProvider(ResourceProvider):
             return CheckResult(inputs, [])
         try:
             validate_connection_id(connection_id)
-            found = _lookup(connection_id, allow_missing=allow_missing)
+            found = look_up(connection_id, RUNTIME.configured, allow_missing=allow_missing)
         except YandexWebSocketError as error:
             return CheckResult(inputs, [CheckFailure(CONNECTION_ID, str(error))])
         inputs.update(_as_secrets(connection_properties(found), secret_fields))
@@ -130,7 +116,7 @@ class WebSocketConnectionProvider(ResourceProvider):
         is_refresh = FOUND in props
         allow_missing = bool(_plain(props.get(ALLOW_MISSING)))
         try:
-            found = _lookup(id_, allow_missing=allow_missing or is_refresh)
+            found = look_up(id_, RUNTIME.configured, allow_missing=allow_missing or is_refresh)
         except YandexWebSocketError as error:
             raise LookupFailed(f"lookup of connection {id_!r} failed: {error}") from None
         if found is None and is_refresh and not allow_missing:
@@ -153,14 +139,3 @@ class LookupFailed(Exception):
 
 def _outputs(props: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in props.items() if key in COMPARED_FIELDS}
-
-
-def _lookup(connection_id: str, *, allow_missing: bool) -> Connection | None:
-    with _config_lock:
-        config = dict(_config)
-    try:
-        return client_for(config).get(connection_id)
-    except ConnectionNotFoundError:
-        if allow_missing:
-            return None
-        raise

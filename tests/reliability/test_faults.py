@@ -25,10 +25,22 @@ from email.utils import formatdate
 from typing import Any
 
 import pytest
+from pulumi.dynamic.dynamic import serialize_provider
 
-from pulumi_yc_websocket import auth
-from pulumi_yc_websocket.auth import IamToken, OAuthToken, ServiceAccountKey
-from pulumi_yc_websocket.client import ConnectionsClient
+from pulumi_yc_websocket import ConnectionsClient, HttpTransport
+from pulumi_yc_websocket._auth import IamToken, OAuthToken, ServiceAccountKey
+from pulumi_yc_websocket._errors import (
+    ApiError,
+    AuthenticationError,
+    ConnectionNotFoundError,
+    DeadlineExceededError,
+    InvalidResponseError,
+    PermissionDeniedError,
+    ServiceUnavailableError,
+    ThrottledError,
+)
+from pulumi_yc_websocket._model import Connection
+from pulumi_yc_websocket._retry import RetryPolicy, is_retryable
 from pulumi_yc_websocket.emulator import (
     Delay,
     Drop,
@@ -40,21 +52,13 @@ from pulumi_yc_websocket.emulator import (
     Status,
     Truncated,
 )
-from pulumi_yc_websocket.errors import (
-    ApiError,
-    AuthenticationError,
-    ConnectionNotFoundError,
-    DeadlineExceededError,
-    InvalidResponseError,
-    PermissionDeniedError,
-    ServiceUnavailableError,
-    ThrottledError,
-)
-from pulumi_yc_websocket.model import Connection
-from pulumi_yc_websocket.retry import RetryPolicy, is_retryable
+from pulumi_yc_websocket.provider import WebSocketConnectionProvider
+from tests.support.emulator import WRITER_ROLE, WRITER_TOKEN, Emulator, start_server
+from tests.support.events import Events
+from tools.provider_process import ProviderProcess
 
 from . import _report
-from .conftest import IAM_TOKEN, WRITER_ROLE, Emu, connection_id_of, new_emulator
+from .conftest import connection_id_of
 
 LOOKUPS = int(os.environ.get("YCWS_FAULT_LOOKUPS", "1000"))
 POLICY = RetryPolicy(initial=0.005, maximum=0.05)
@@ -402,7 +406,7 @@ class FaultEmulator:
         backend = self.backend
         backend.faults.clear()
         backend.iam_token_ttl = EmulatorBackend().iam_token_ttl
-        backend.add_iam_token(IAM_TOKEN, roles=[WRITER_ROLE])
+        backend.add_iam_token(WRITER_TOKEN, roles=[WRITER_ROLE])
         return len(backend.requests())
 
     def log(self, start: int, service: str) -> list[Any]:
@@ -411,7 +415,7 @@ class FaultEmulator:
 
 @pytest.fixture(scope="module")
 def faulty() -> Iterator[FaultEmulator]:
-    server = new_emulator()
+    server = start_server()
     server.backend.faults = FreshDatePlan()
     connections = seed_connections(LOOKUPS)
     server.backend.load_seed({"connections": connections})
@@ -427,12 +431,16 @@ def faulty() -> Iterator[FaultEmulator]:
 
 
 def make_client(
-    emu: Emu, faulty: FaultEmulator, credential: str, recorder: AttemptRecorder | None = None
+    emu: Emulator,
+    faulty: FaultEmulator,
+    credential: str,
+    recorder: AttemptRecorder | None = None,
+    events: Events | None = None,
 ) -> ConnectionsClient:
-    """The one client every thread of a run shares."""
+    """The one client every thread of a run shares; ``events`` counts what it does."""
     credentials: Any
     if credential == "iam":
-        credentials = IamToken(IAM_TOKEN, "the fault tests")
+        credentials = IamToken(WRITER_TOKEN, "the fault tests")
     elif credential == "oauth":
         faulty.backend.add_oauth_token(OAUTH_TOKEN, roles=[WRITER_ROLE])
         credentials = OAuthToken(OAUTH_TOKEN, faulty.url, "the fault tests")
@@ -440,14 +448,14 @@ def make_client(
         key = faulty.backend.create_service_account_key(roles=[WRITER_ROLE])
         credentials = ServiceAccountKey(json.dumps(key), faulty.url, "the fault tests")
     client = ConnectionsClient(
-        faulty.url,
         credentials,
-        environ=faulty.env,
+        endpoint=faulty.url,
         timeout=DEADLINE,
-        connect_timeout=0.5,
-        read_timeout=READ_TIMEOUT,
         retry=POLICY if recorder is None else dataclasses.replace(POLICY, predicate=recorder),
-        max_connections=16,
+        transport=HttpTransport(
+            environ=faulty.env, connect_timeout=0.5, read_timeout=READ_TIMEOUT, max_connections=16
+        ),
+        event_hooks=(events or Events()).hooks,
     )
     return emu.track(client)
 
@@ -572,14 +580,15 @@ def check_run(run: RunResult) -> _report.FaultRow:
 @pytest.mark.parametrize("threads", [4, 16])
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.kind)
 def test_lookups_under_faults(
-    emu: Emu, faulty: FaultEmulator, scenario: Scenario, threads: int
+    emu: Emulator, faulty: FaultEmulator, scenario: Scenario, threads: int
 ) -> None:
     backend = faulty.backend
     start = faulty.reset()
     if scenario.iam_token_ttl is not None:
         backend.iam_token_ttl = scenario.iam_token_ttl
     recorder = AttemptRecorder()
-    client = make_client(emu, faulty, scenario.credential, recorder)
+    events = Events()
+    client = make_client(emu, faulty, scenario.credential, recorder, events)
     if scenario.pattern:
         backend.faults.push_pattern("connections", scenario.pattern)
     if scenario.iam_pattern:
@@ -594,7 +603,6 @@ def test_lookups_under_faults(
             if done in triggers:
                 backend.expire_all_tokens()
 
-    exchanges_before = auth.TOKEN_CACHE.exchanges
     try:
         outcomes, latencies, wall = run_lookups(client, faulty.ids, threads, after_each, recorder)
     finally:
@@ -607,8 +615,8 @@ def test_lookups_under_faults(
         outcomes,
         latencies,
         wall,
-        retries=client.retries,
-        exchanges=auth.TOKEN_CACHE.exchanges - exchanges_before,
+        retries=events.retries,
+        exchanges=events.exchanges,
         expected=faulty.expected,
         recorder=recorder,
         connection_log=faulty.log(start, "connections"),
@@ -622,20 +630,20 @@ def test_lookups_under_faults(
 
 @pytest.mark.parametrize("credential", ["oauth", "service_account_key"])
 def test_one_exchange_when_16_threads_start_at_once(
-    emu: Emu, faulty: FaultEmulator, credential: str
+    emu: Emulator, faulty: FaultEmulator, credential: str
 ) -> None:
     """16 threads released together with an empty cache and a slow IAM: one exchange."""
     threads = 16
     ids = faulty.ids[: threads * 16]
     start = faulty.reset()
-    client = make_client(emu, faulty, credential)
+    events = Events()
+    client = make_client(emu, faulty, credential, events=events)
     faulty.backend.faults.push("iam", Delay(0.1))  # a slow first exchange: a wide race window
-    exchanges_before = auth.TOKEN_CACHE.exchanges
     outcomes, latencies, wall = run_lookups(client, ids, threads)
     assert outcomes == [faulty.expected[i] for i in ids]
     iam_log = faulty.log(start, "iam")
     assert len(iam_log) == 1, f"{len(iam_log)} exchanges for one token lifetime"
-    assert auth.TOKEN_CACHE.exchanges - exchanges_before == 1
+    assert events.exchanges == 1
     if credential == "service_account_key":
         assert "jwt" in json.loads(iam_log[0].body)
     _report.record(
@@ -644,7 +652,7 @@ def test_one_exchange_when_16_threads_start_at_once(
             threads,
             len(ids),
             len(outcomes),
-            retries=client.retries,
+            retries=events.retries,
             requests=len(iam_log) + len(faulty.log(start, "connections")),
             latencies=latencies,
             wall=wall,
@@ -652,7 +660,9 @@ def test_one_exchange_when_16_threads_start_at_once(
     )
 
 
-def test_iam_down_every_lookup_fails_typed_and_bounded(emu: Emu, faulty: FaultEmulator) -> None:
+def test_iam_down_every_lookup_fails_typed_and_bounded(
+    emu: Emulator, faulty: FaultEmulator
+) -> None:
     """IAM always 503: each lookup fails typed within its deadline; no lookup reaches the API.
 
     Lookups wait for the one exchange in flight (the per-credential lock), so with IAM down
@@ -662,7 +672,8 @@ def test_iam_down_every_lookup_fails_typed_and_bounded(emu: Emu, faulty: FaultEm
     threads = 16
     ids = faulty.ids[:threads]
     start = faulty.reset()
-    client = make_client(emu, faulty, "oauth")
+    events = Events()
+    client = make_client(emu, faulty, "oauth", events=events)
     faulty.backend.faults.set_default("iam", Status(503, 14, "IAM unavailable"))
     try:
         outcomes, latencies, wall = run_lookups(client, ids, threads)
@@ -684,7 +695,7 @@ def test_iam_down_every_lookup_fails_typed_and_bounded(emu: Emu, faulty: FaultEm
             len(ids),
             0,
             failures=failures,
-            retries=client.retries,
+            retries=events.retries,
             requests=len(iam_log),
             latencies=latencies,
             wall=wall,
@@ -694,36 +705,25 @@ def test_iam_down_every_lookup_fails_typed_and_bounded(emu: Emu, faulty: FaultEm
 
 # -- through the real provider server ---------------------------------------------------------
 
-PROVIDER_TYPE = "pulumi-python:dynamic/yc-websocket:WebSocketConnection"
 PROVIDER_FAULTS = cycle(10, {0: Status(503, 14, "Service unavailable")})
 
 
-def test_provider_check_calls_under_faults(emu: Emu, faulty: FaultEmulator) -> None:
+def test_provider_check_calls_under_faults(emu: Emulator, faulty: FaultEmulator) -> None:
     """>= 1,000 Check calls of WebSocketConnection through ``python -m pulumi.dynamic``, 4 callers.
 
     The provider process runs its own shared client (default retry policy and deadline); every
     Check either carries exactly the seeded record or a CheckFailure on connectionId.
     """
-    try:
-        from pulumi_yc_websocket.testing import CheckFailure, ProviderServer, Secret
-    except ImportError as exc:
-        reason = f"pulumi_yc_websocket.testing.ProviderServer is not available ({exc})"
-        _report.note(f"provider-server fault run skipped: {reason}")
-        pytest.skip(reason)
-    from pulumi.dynamic.dynamic import serialize_provider
-
-    from pulumi_yc_websocket.provider import WebSocketConnectionProvider
-
     threads = 4
     ids = faulty.ids
     start = faulty.reset()
-    provider = Secret(serialize_provider(WebSocketConnectionProvider()))
-    env = {**faulty.env, "YC_IAM_TOKEN": IAM_TOKEN}
+    provider = serialize_provider(WebSocketConnectionProvider())
+    env = {"PATH": os.environ.get("PATH", ""), **faulty.env, "YC_IAM_TOKEN": WRITER_TOKEN}
     results: list[Any] = [None] * len(ids)
     latencies = [0.0] * len(ids)
     next_index = itertools.count()
     lock = threading.Lock()
-    with ProviderServer(env=env, project="test") as server:
+    with ProviderProcess(env) as server:
         server.configure({})
         faulty.backend.faults.push_pattern("connections", PROVIDER_FAULTS)
 
@@ -733,11 +733,10 @@ def test_provider_check_calls_under_faults(emu: Emu, faulty: FaultEmulator) -> N
                     index = next(next_index)
                 if index >= len(ids):
                     return
-                urn = f"urn:pulumi:dev::test::{PROVIDER_TYPE}::c{index}"
                 news = {"__provider": provider, "connectionId": ids[index]}
                 began = time.perf_counter()
                 try:
-                    results[index] = server.check(urn, {}, news)
+                    results[index] = server.check(news)
                 except Exception as exc:
                     results[index] = exc
                 latencies[index] = time.perf_counter() - began
@@ -750,7 +749,7 @@ def test_provider_check_calls_under_faults(emu: Emu, faulty: FaultEmulator) -> N
             thread.join(timeout=600)
         wall = time.perf_counter() - began
         faulty.backend.faults.clear()
-        stderr = server.stderr
+        stderr = server.stderr()
     assert not any(thread.is_alive() for thread in workers)
 
     row = _report.FaultRow(
@@ -767,8 +766,8 @@ def test_provider_check_calls_under_faults(emu: Emu, faulty: FaultEmulator) -> N
             problems.append(f"{connection_id}: {type(result).__name__}: {result}")
             continue
         if result.failures:
-            if [f.property for f in result.failures] != ["connectionId"] or not all(
-                isinstance(f, CheckFailure) and f.reason for f in result.failures
+            if [name for name, _ in result.failures] != ["connectionId"] or not all(
+                reason for _, reason in result.failures
             ):
                 problems.append(f"{connection_id}: failures {result.failures}")
             row.failures["CheckFailure"] += 1

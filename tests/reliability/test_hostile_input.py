@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from pulumi_yc_websocket import cli
-from pulumi_yc_websocket.auth import IamToken
-from pulumi_yc_websocket.client import MAX_CONNECTION_ID_LENGTH, ConnectionsClient
-from pulumi_yc_websocket.errors import InvalidConnectionIdError
-from pulumi_yc_websocket.model import Connection
-from pulumi_yc_websocket.retry import RetryPolicy
-
-from .conftest import CONNECTIONS_PREFIX, IAM_TOKEN, Emu
+from pulumi_yc_websocket import _cli as cli
+from pulumi_yc_websocket._auth import IamToken
+from pulumi_yc_websocket._client import MAX_CONNECTION_ID_LENGTH
+from pulumi_yc_websocket._errors import InvalidConnectionIdError
+from pulumi_yc_websocket._model import Connection
+from pulumi_yc_websocket._retry import RetryPolicy
+from tests.support.clients import explicit_client
+from tests.support.emulator import CONNECTIONS_PATH, WRITER_TOKEN, Emulator
 
 HOSTILE_IDS: dict[str, str] = {
     "empty": "",
@@ -121,7 +121,7 @@ def must_be_refused(value: str) -> bool:
 class Seeded:
     """The emulator holds one connection per sendable id (gateway id tells them apart)."""
 
-    emu: Emu
+    emu: Emulator
     gateways: dict[str, str]
 
     def requests_since(self, start: int) -> list[Any]:
@@ -129,7 +129,7 @@ class Seeded:
 
 
 @pytest.fixture
-def seeded(emu: Emu) -> Seeded:
+def seeded(emu: Emulator) -> Seeded:
     gateways: dict[str, str] = {}
     for n, value in enumerate(HOSTILE_IDS.values()):
         if value and not _has_forbidden_char(value):
@@ -148,9 +148,9 @@ def check_request_path(seeded: Seeded, start: int, value: str) -> list[str]:
     problems = []
     if request.service != "connections" or request.method != "GET":
         problems.append(f"unexpected request {request!r}")
-    if not request.raw_path.startswith(CONNECTIONS_PREFIX):
+    if not request.raw_path.startswith(CONNECTIONS_PATH):
         problems.append(f"raw path {request.raw_path!r} left the connections route")
-    segment = request.raw_path.removeprefix(CONNECTIONS_PREFIX)
+    segment = request.raw_path.removeprefix(CONNECTIONS_PATH)
     if "/" in segment or "?" in segment or "#" in segment:
         problems.append(f"raw path {request.raw_path!r} is not one segment without a query")
     if request.connection_id != value:
@@ -178,9 +178,9 @@ def test_the_list_covers_the_brief() -> None:
 
 def test_client(seeded: Seeded) -> None:
     client = seeded.emu.track(
-        ConnectionsClient(
+        explicit_client(
             seeded.emu.url,
-            IamToken(IAM_TOKEN, "the hostile-input tests"),
+            IamToken(WRITER_TOKEN, "the hostile-input tests"),
             environ=seeded.emu.env,
             timeout=5.0,
             retry=RetryPolicy(initial=0.005, maximum=0.05),
@@ -213,8 +213,8 @@ def test_client(seeded: Seeded) -> None:
     assert_no_problems(problems)
 
 
-def test_client_refuses_non_strings(emu: Emu) -> None:
-    client = emu.track(ConnectionsClient(emu.url, IamToken(IAM_TOKEN), environ=emu.env))
+def test_client_refuses_non_strings(emu: Emulator) -> None:
+    client = emu.track(explicit_client(emu.url, IamToken(WRITER_TOKEN), environ=emu.env))
     for value in (None, 42, b"abc", ["a"], {"id": "a"}, 1.5):
         with pytest.raises(InvalidConnectionIdError):
             client.get(value)  # type: ignore[arg-type]
@@ -231,7 +231,7 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 
 
 def test_cli(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    monkeypatch.setenv("YC_IAM_TOKEN", WRITER_TOKEN)
     problems: dict[str, list[str]] = {}
     for name, value in HOSTILE_IDS.items():
         start = len(seeded.emu.backend.requests())
@@ -258,7 +258,7 @@ def test_cli(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
     assert_no_problems(problems)
 
 
-def test_cli_without_separator_never_looks_up_an_option(seeded: Seeded, emu: Emu) -> None:
+def test_cli_without_separator_never_looks_up_an_option(seeded: Seeded, emu: Emulator) -> None:
     """``get -x`` is a usage error (exit 2), not a lookup of "-x"."""
     code, _, err = run_cli(["get", "--endpoint", emu.url, "-x"])
     assert code == cli.EXIT_USAGE
@@ -268,8 +268,9 @@ def test_cli_without_separator_never_looks_up_an_option(seeded: Seeded, emu: Emu
 
 def test_provider_check(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
     """``check`` in-process; its config comes from os.environ (no ``configure`` call)."""
-    provider_module = pytest.importorskip("pulumi_yc_websocket.provider")
-    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    from pulumi_yc_websocket import provider as provider_module
+
+    monkeypatch.setenv("YC_IAM_TOKEN", WRITER_TOKEN)
     provider = provider_module.WebSocketConnectionProvider()
     problems: dict[str, list[str]] = {}
     for name, value in HOSTILE_IDS.items():
@@ -301,9 +302,10 @@ def test_provider_check(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None
     assert_no_problems(problems)
 
 
-def test_provider_check_refuses_non_strings(emu: Emu, monkeypatch: pytest.MonkeyPatch) -> None:
-    provider_module = pytest.importorskip("pulumi_yc_websocket.provider")
-    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+def test_provider_check_refuses_non_strings(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulumi_yc_websocket import provider as provider_module
+
+    monkeypatch.setenv("YC_IAM_TOKEN", WRITER_TOKEN)
     provider = provider_module.WebSocketConnectionProvider()
     for value in (None, 42, 1.5, True, ["a"], {"id": "a"}):
         result = provider.check({}, {PROPERTY: value})

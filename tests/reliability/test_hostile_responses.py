@@ -25,11 +25,10 @@ from typing import Any
 
 import pytest
 
-from pulumi_yc_websocket import cli
-from pulumi_yc_websocket.auth import IamToken, OAuthToken
-from pulumi_yc_websocket.client import ConnectionsClient
-from pulumi_yc_websocket.emulator import NotJson, Oversized, Redirect, Status
-from pulumi_yc_websocket.errors import (
+from pulumi_yc_websocket import _cli as cli
+from pulumi_yc_websocket._auth import IamToken, OAuthToken
+from pulumi_yc_websocket._client import ConnectionsClient
+from pulumi_yc_websocket._errors import (
     ApiError,
     ConnectionNotFoundError,
     DeadlineExceededError,
@@ -37,12 +36,14 @@ from pulumi_yc_websocket.errors import (
     ServiceUnavailableError,
     YandexWebSocketError,
 )
-from pulumi_yc_websocket.model import Connection
-from pulumi_yc_websocket.retry import RetryPolicy
-from pulumi_yc_websocket.transport import DEFAULT_MAX_BODY_BYTES
+from pulumi_yc_websocket._model import Connection
+from pulumi_yc_websocket._retry import RetryPolicy
+from pulumi_yc_websocket._transport import DEFAULT_MAX_BODY_BYTES
+from pulumi_yc_websocket.emulator import NotJson, Oversized, Redirect, Status
+from tests.support.clients import explicit_client
+from tests.support.emulator import WRITER_ROLE, WRITER_TOKEN, Emulator, start_server
 
 from ._raw_server import Respond, answer, head, raw_bytes
-from .conftest import IAM_TOKEN, WRITER_ROLE, Emu, new_emulator
 
 DEADLINE = 2.0
 SLACK = 1.0
@@ -181,14 +182,16 @@ def measure(call: Callable[[], Any]) -> Measured:
     return Measured(outcome, peak, elapsed)
 
 
-def client_for(url: str, emu: Emu, credentials: Any = None, **kwargs: Any) -> ConnectionsClient:
+def client_for(
+    url: str, emu: Emulator, credentials: Any = None, **kwargs: Any
+) -> ConnectionsClient:
     kwargs.setdefault("timeout", DEADLINE)
     kwargs.setdefault("read_timeout", 0.5)
     kwargs.setdefault("retry", POLICY)
     return emu.track(
-        ConnectionsClient(
+        explicit_client(
             url,
-            credentials or IamToken(IAM_TOKEN, "the hostile-response tests"),
+            credentials or IamToken(WRITER_TOKEN, "the hostile-response tests"),
             environ=emu.env,
             **kwargs,
         )
@@ -206,7 +209,7 @@ def assert_bounded(result: Measured, *types: type[Exception]) -> None:
 
 
 @pytest.mark.parametrize("n_bytes", [DEFAULT_MAX_BODY_BYTES + 1, BIG])
-def test_oversized_with_content_length(emu: Emu, n_bytes: int) -> None:
+def test_oversized_with_content_length(emu: Emulator, n_bytes: int) -> None:
     emu.backend.faults.push("connections", Oversized(n_bytes))
     result = measure(lambda: client_for(emu.url, emu).get("abc"))
     assert_bounded(result, InvalidResponseError)
@@ -218,7 +221,7 @@ def test_oversized_with_content_length(emu: Emu, n_bytes: int) -> None:
     [chunked_stream(BIG), close_delimited(BIG), lying_length(10**15)],
     ids=["chunked", "close-delimited", "Content-Length 10**15"],
 )
-def test_oversized_streamed(emu: Emu, raw_server: Any, respond: Respond) -> None:
+def test_oversized_streamed(emu: Emulator, raw_server: Any, respond: Respond) -> None:
     server = raw_server(respond)
     result = measure(lambda: client_for(server.url, emu).get("abc"))
     assert_bounded(result, InvalidResponseError)
@@ -226,7 +229,7 @@ def test_oversized_streamed(emu: Emu, raw_server: Any, respond: Respond) -> None
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
-def test_compression_bomb(emu: Emu, raw_server: Any, encoding: str) -> None:
+def test_compression_bomb(emu: Emulator, raw_server: Any, encoding: str) -> None:
     bomb = _bomb(encoding)
     assert len(bomb) < DEFAULT_MAX_BODY_BYTES  # small on the wire, 64 MiB once inflated
     server = raw_server(answer(bomb, Content_Encoding=encoding))
@@ -254,7 +257,7 @@ def _raw_deflate(data: bytes) -> bytes:
     ids=["gzip", "x-gzip", "deflate (zlib)", "deflate (raw)", "identity"],
 )
 def test_compressed_answers_still_parse(
-    emu: Emu, raw_server: Any, encoding: str, body: bytes
+    emu: Emulator, raw_server: Any, encoding: str, body: bytes
 ) -> None:
     server = raw_server(answer(body, Content_Encoding=encoding))
     connection = client_for(server.url, emu).get("abc")
@@ -273,7 +276,7 @@ def test_compressed_answers_still_parse(
     ],
     ids=["corrupt gzip", "corrupt deflate", "brotli not asked for", "double gzip", "compress"],
 )
-def test_undecodable_answers(emu: Emu, raw_server: Any, encoding: str, body: bytes) -> None:
+def test_undecodable_answers(emu: Emulator, raw_server: Any, encoding: str, body: bytes) -> None:
     server = raw_server(answer(body, Content_Encoding=encoding))
     result = measure(lambda: client_for(server.url, emu).get("abc"))
     assert_bounded(result, InvalidResponseError)
@@ -288,20 +291,20 @@ def test_undecodable_answers(emu: Emu, raw_server: Any, encoding: str, body: byt
     [NESTED_ARRAYS, NESTED_IN_FIELD, NESTED_OBJECTS],
     ids=["100k arrays", "100k arrays in a field", "100k objects"],
 )
-def test_deeply_nested_json(emu: Emu, raw_server: Any, body: bytes) -> None:
+def test_deeply_nested_json(emu: Emulator, raw_server: Any, body: bytes) -> None:
     server = raw_server(answer(body))
     result = measure(lambda: client_for(server.url, emu).get("abc"))
     assert_bounded(result, InvalidResponseError)
 
 
-def test_deeply_nested_error_body(emu: Emu, raw_server: Any) -> None:
+def test_deeply_nested_error_body(emu: Emulator, raw_server: Any) -> None:
     server = raw_server(answer(NESTED_ARRAYS, "503 Service Unavailable"))
     result = measure(lambda: client_for(server.url, emu).get("abc"))
     assert_bounded(result, ServiceUnavailableError)
     assert len(str(result.outcome)) < 2000
 
 
-def test_deeply_nested_iam_answer(emu: Emu, raw_server: Any) -> None:
+def test_deeply_nested_iam_answer(emu: Emulator, raw_server: Any) -> None:
     """OAuth exchange answered with 100k levels: a typed error naming IAM."""
     server = raw_server(answer(NESTED_ARRAYS))
     credentials = OAuthToken("y0_hostileResponseOAuth", server.url, "the test")
@@ -312,7 +315,7 @@ def test_deeply_nested_iam_answer(emu: Emu, raw_server: Any) -> None:
 
 
 @pytest.mark.parametrize("body", list(WRONG_TYPES.values()), ids=list(WRONG_TYPES))
-def test_wrong_types(emu: Emu, raw_server: Any, body: bytes) -> None:
+def test_wrong_types(emu: Emulator, raw_server: Any, body: bytes) -> None:
     server = raw_server(answer(body))
     result = measure(lambda: client_for(server.url, emu).get("abc"))
     assert_bounded(result, InvalidResponseError)
@@ -321,7 +324,7 @@ def test_wrong_types(emu: Emu, raw_server: Any, body: bytes) -> None:
 
 @pytest.mark.parametrize("field", ["connectedAt", "lastActiveAt"])
 @pytest.mark.parametrize("stamp", list(ABSURD_TIMESTAMPS.values()), ids=list(ABSURD_TIMESTAMPS))
-def test_absurd_timestamps(emu: Emu, field: str, stamp: str) -> None:
+def test_absurd_timestamps(emu: Emulator, field: str, stamp: str) -> None:
     emu.backend.add_connection(id="abc", **{_snake(field): stamp})
     result = measure(lambda: client_for(emu.url, emu).get("abc"))
     assert_bounded(result, InvalidResponseError)
@@ -336,7 +339,7 @@ def test_absurd_timestamps(emu: Emu, field: str, stamp: str) -> None:
         ("2024-05-01T13:00:00.000000001+03:00", 1),
     ],
 )
-def test_extreme_but_valid_timestamps_parse(emu: Emu, stamp: str, nanos: int) -> None:
+def test_extreme_but_valid_timestamps_parse(emu: Emulator, stamp: str, nanos: int) -> None:
     emu.backend.add_connection(id="abc", connected_at=stamp)
     connection = client_for(emu.url, emu).get("abc")
     assert connection.connected_at is not None
@@ -344,7 +347,7 @@ def test_extreme_but_valid_timestamps_parse(emu: Emu, stamp: str, nanos: int) ->
 
 
 @pytest.mark.parametrize("body", list(INVALID_UTF8.values()), ids=list(INVALID_UTF8))
-def test_invalid_utf8(emu: Emu, raw_server: Any, body: bytes) -> None:
+def test_invalid_utf8(emu: Emulator, raw_server: Any, body: bytes) -> None:
     server = raw_server(answer(body))
     result = measure(lambda: client_for(server.url, emu).get("abc"))
     assert_bounded(result, InvalidResponseError)
@@ -380,7 +383,7 @@ def _snake(name: str) -> str:
         "closed at once",
     ],
 )
-def test_broken_http(emu: Emu, raw_server: Any, data: bytes) -> None:
+def test_broken_http(emu: Emulator, raw_server: Any, data: bytes) -> None:
     server = raw_server(raw_bytes(data))
     result = measure(lambda: client_for(server.url, emu).get("abc"))
     assert_bounded(result, ServiceUnavailableError, InvalidResponseError)
@@ -392,13 +395,13 @@ def test_broken_http(emu: Emu, raw_server: Any, data: bytes) -> None:
     [b"{}", b'{"error": "captive portal"}', b'{"id": "someone-else", "gatewayId": "d5d"}'],
     ids=["empty object", "proxy JSON", "another connection"],
 )
-def test_answer_about_another_connection(emu: Emu, raw_server: Any, body: bytes) -> None:
+def test_answer_about_another_connection(emu: Emulator, raw_server: Any, body: bytes) -> None:
     server = raw_server(answer(body))
     result = measure(lambda: client_for(server.url, emu).get("abc"))
     assert_bounded(result, InvalidResponseError)
 
 
-def test_odd_status_code(emu: Emu, raw_server: Any) -> None:
+def test_odd_status_code(emu: Emulator, raw_server: Any) -> None:
     server = raw_server(answer(b'{"code": 2, "message": "odd"}', "299 Odd"))
     result = measure(lambda: client_for(server.url, emu).get("abc"))
     # A 2xx that is not a Connection body is still just a body: it must parse or fail typed.
@@ -408,7 +411,7 @@ def test_odd_status_code(emu: Emu, raw_server: Any) -> None:
     assert_bounded(result, ApiError, ServiceUnavailableError)
 
 
-def test_retry_after_with_thousands_of_digits(emu: Emu) -> None:
+def test_retry_after_with_thousands_of_digits(emu: Emulator) -> None:
     """An unusable Retry-After is ignored: the usual backoff, then the next answer counts."""
     emu.backend.faults.push("connections", Status(429, 8, retry_after="9" * 5000))
     result = measure(lambda: client_for(emu.url, emu).get("abc"))
@@ -419,7 +422,7 @@ def test_retry_after_with_thousands_of_digits(emu: Emu) -> None:
 @pytest.mark.parametrize(
     "retry_after", ["-1", "1e3", "nan", "inf", "0x10", "Mon, 99 Foo 2024", " ", "\u0663"]
 )
-def test_odd_retry_after_values(emu: Emu, retry_after: str) -> None:
+def test_odd_retry_after_values(emu: Emulator, retry_after: str) -> None:
     emu.backend.add_connection(id="abc")
     emu.backend.faults.push("connections", Status(429, 8, retry_after=retry_after))
     result = measure(lambda: client_for(emu.url, emu).get("abc"))
@@ -433,7 +436,7 @@ def test_odd_retry_after_values(emu: Emu, retry_after: str) -> None:
 @pytest.fixture
 def elsewhere() -> Iterator[Any]:
     """A second emulator, on another port: where a redirect points."""
-    server = new_emulator()
+    server = start_server()
     try:
         yield server
     finally:
@@ -441,7 +444,7 @@ def elsewhere() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
-def test_redirect_is_never_followed(emu: Emu, elsewhere: Any, status: int) -> None:
+def test_redirect_is_never_followed(emu: Emulator, elsewhere: Any, status: int) -> None:
     target = f"{elsewhere.url}/apigateways/websocket/v1/connections/abc"
     emu.backend.faults.push("connections", Redirect(target, status))
     result = measure(lambda: client_for(emu.url, emu).get("abc"))
@@ -453,7 +456,7 @@ def test_redirect_is_never_followed(emu: Emu, elsewhere: Any, status: int) -> No
 
 
 @pytest.mark.parametrize("status", [302, 307])
-def test_iam_redirect_is_never_followed(emu: Emu, elsewhere: Any, status: int) -> None:
+def test_iam_redirect_is_never_followed(emu: Emulator, elsewhere: Any, status: int) -> None:
     """The OAuth token travels in the body of the exchange: a redirect must not carry it off."""
     emu.backend.add_oauth_token("y0_redirectedOAuthToken", roles=[WRITER_ROLE])
     emu.backend.faults.push("iam", Redirect(f"{elsewhere.url}/iam/v1/tokens", status))
@@ -473,8 +476,8 @@ def _controls(text: str) -> list[str]:
     return sorted({repr(c) for c in text if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) < 0xA0})
 
 
-def _run_cli(emu: Emu, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, str, str]:
-    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+def _run_cli(emu: Emulator, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, str, str]:
+    monkeypatch.setenv("YC_IAM_TOKEN", WRITER_TOKEN)
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(["get", "--endpoint", emu.url, "--timeout", "5", *argv], out, err)
     return code, out.getvalue(), err.getvalue()
@@ -484,7 +487,7 @@ ESCAPES = "\x1b]0;owned\x07\x1b[2J\x9b31m\r\x08"
 
 
 def test_service_error_messages_reach_stderr_without_control_characters(
-    emu: Emu, monkeypatch: pytest.MonkeyPatch
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emu.backend.faults.push("connections", Status(403, 7, f"denied{ESCAPES}\nsecond line"))
     code, out, err = _run_cli(emu, monkeypatch, "abc")
@@ -517,14 +520,14 @@ def _status_403(request_id: str, header_request_id: str) -> Respond:
     ids=["newline and ANSI in the body", "ESC/OSC/BEL in X-Request-Id", "200,000 characters"],
 )
 def test_request_ids_reach_stderr_on_one_line_escaped_and_capped(
-    emu: Emu,
+    emu: Emulator,
     raw_server: Any,
     monkeypatch: pytest.MonkeyPatch,
     request_id: str,
     header_request_id: str,
 ) -> None:
     server = raw_server(_status_403(request_id, header_request_id))
-    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    monkeypatch.setenv("YC_IAM_TOKEN", WRITER_TOKEN)
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(["get", "abc", "--endpoint", server.url], out, err)
     assert code == cli.EXIT_PERMISSION
@@ -541,7 +544,7 @@ def test_request_ids_reach_stderr_on_one_line_escaped_and_capped(
 
 
 def test_proxy_html_reaches_stderr_without_control_characters(
-    emu: Emu, monkeypatch: pytest.MonkeyPatch
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emu.backend.faults.set_default("connections", NotJson(502))
     code, _, err = _run_cli(emu, monkeypatch, "abc", "--timeout", "0.5")
@@ -553,7 +556,7 @@ def test_proxy_html_reaches_stderr_without_control_characters(
 
 @pytest.mark.parametrize("output", ["table", "json"])
 def test_connection_fields_reach_stdout_without_control_characters(
-    emu: Emu, monkeypatch: pytest.MonkeyPatch, output: str
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch, output: str
 ) -> None:
     """The user agent is whatever the WebSocket client sent: it must not drive the terminal."""
     emu.backend.add_connection(

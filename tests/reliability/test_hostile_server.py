@@ -26,15 +26,15 @@ from typing import Any
 
 import pytest
 
-from pulumi_yc_websocket import cli
-from pulumi_yc_websocket.auth import Credentials, IamToken, OAuthToken
-from pulumi_yc_websocket.client import ConnectionsClient
-from pulumi_yc_websocket.errors import DeadlineExceededError, InvalidResponseError
-from pulumi_yc_websocket.retry import RetryPolicy
+from pulumi_yc_websocket import _cli as cli
+from pulumi_yc_websocket._auth import Credentials, IamToken, OAuthToken
+from pulumi_yc_websocket._errors import DeadlineExceededError, InvalidResponseError
+from pulumi_yc_websocket._retry import RetryPolicy
+from tests.support.clients import explicit_client
+from tests.support.emulator import WRITER_TOKEN, Emulator
 
 from . import _report
 from ._raw_server import RawServer, Respond, head
-from .conftest import IAM_TOKEN, Emu
 
 DEADLINE = 0.5
 """The lookup's deadline in every case: short, so the suite stays fast."""
@@ -160,12 +160,14 @@ class Outcome:
         return "success" if self.error is None else type(self.error).__name__
 
 
-def look_up(emu: Emu, url: str, credentials: Credentials | None = None, **kwargs: Any) -> Outcome:
+def look_up(
+    emu: Emulator, url: str, credentials: Credentials | None = None, **kwargs: Any
+) -> Outcome:
     """One lookup of "abc" at ``url``, timed and under tracemalloc."""
     client = emu.track(
-        ConnectionsClient(
+        explicit_client(
             url,
-            credentials or IamToken(IAM_TOKEN, "the hostile-server tests"),
+            credentials or IamToken(WRITER_TOKEN, "the hostile-server tests"),
             environ=emu.env,
             timeout=DEADLINE,
             read_timeout=READ_TIMEOUT,
@@ -206,7 +208,7 @@ def assert_deadline_held(outcome: Outcome) -> None:
 
 @pytest.mark.parametrize("case", list(STALLS))
 def test_deadline_holds_against_a_stalling_connection_service(
-    emu: Emu, raw_server: Callable[[Respond], RawServer], case: str
+    emu: Emulator, raw_server: Callable[[Respond], RawServer], case: str
 ) -> None:
     server = raw_server(STALLS[case](BODY))
     outcome = look_up(emu, server.url)
@@ -218,7 +220,7 @@ def test_deadline_holds_against_a_stalling_connection_service(
 
 @pytest.mark.parametrize("case", ["status line and headers trickled", "100 Continue every 10 ms"])
 def test_deadline_holds_against_a_stalling_token_exchange(
-    emu: Emu, raw_server: Callable[[Respond], RawServer], case: str
+    emu: Emulator, raw_server: Callable[[Respond], RawServer], case: str
 ) -> None:
     """The deadline covers the OAuth exchange too: the Connection service is never reached."""
     server = raw_server(STALLS[case](IAM_BODY))
@@ -231,11 +233,11 @@ def test_deadline_holds_against_a_stalling_token_exchange(
 
 
 def test_the_cli_timeout_is_a_deadline(
-    emu: Emu, raw_server: Callable[[Respond], RawServer], monkeypatch: pytest.MonkeyPatch
+    emu: Emulator, raw_server: Callable[[Respond], RawServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``--timeout`` ended a trailer flood only after it stopped, with exit code 0."""
     server = raw_server(trailers_forever(BODY))
-    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    monkeypatch.setenv("YC_IAM_TOKEN", WRITER_TOKEN)
     out, err = io.StringIO(), io.StringIO()
     began = time.perf_counter()
     code = cli.main(["get", "abc", "--endpoint", server.url, "--timeout", str(DEADLINE)], out, err)
@@ -249,15 +251,15 @@ def test_the_cli_timeout_is_a_deadline(
 
 
 def test_every_stall_completes_a_valid_answer_given_time(
-    emu: Emu, raw_server: Callable[[Respond], RawServer]
+    emu: Emulator, raw_server: Callable[[Respond], RawServer]
 ) -> None:
     """The cases are fair: with time enough, each stalling server's answer is a valid lookup."""
 
     def patient_lookup(stall: Callable[[bytes], Respond]) -> str:
         server = raw_server(stall(BODY))
         client = emu.track(
-            ConnectionsClient(
-                server.url, IamToken(IAM_TOKEN), environ=emu.env, timeout=HOLD + 5, retry=POLICY
+            explicit_client(
+                server.url, IamToken(WRITER_TOKEN), environ=emu.env, timeout=HOLD + 5, retry=POLICY
             )
         )
         return client.get("abc").gateway_id
@@ -279,7 +281,7 @@ HEADER_FLOOD = (
 
 
 def test_header_flood_is_refused_while_reading(
-    emu: Emu, raw_server: Callable[[Respond], RawServer]
+    emu: Emulator, raw_server: Callable[[Respond], RawServer]
 ) -> None:
     """90 header lines of 65,000 bytes (inside http.client's 100 x 64 KiB) are not all read."""
     server = raw_server(lambda sock, _: sock.sendall(HEADER_FLOOD))
@@ -295,7 +297,7 @@ def test_header_flood_is_refused_while_reading(
 
 
 def test_headers_just_inside_the_cap_are_read(
-    emu: Emu, raw_server: Callable[[Respond], RawServer]
+    emu: Emulator, raw_server: Callable[[Respond], RawServer]
 ) -> None:
     status_and_blank = b"HTTP/1.1 200 OK\r\n\r\n"
     fixed = b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(BODY)
@@ -308,7 +310,7 @@ def test_headers_just_inside_the_cap_are_read(
 
 @pytest.mark.parametrize("declared", ["\u00b2", "\u00b9", "\u00b3", "1\u00b2", "-5", "abc"])
 def test_malformed_content_length_is_a_typed_error(
-    emu: Emu, raw_server: Callable[[Respond], RawServer], declared: str
+    emu: Emulator, raw_server: Callable[[Respond], RawServer], declared: str
 ) -> None:
     """``'²'.isdigit()`` is true and ``int('²')`` fails: neither may escape as a bare ValueError."""
     data = head(Content_Type="application/json", Content_Length=declared) + BODY
@@ -325,7 +327,7 @@ def test_malformed_content_length_is_a_typed_error(
 
 @pytest.mark.parametrize("digits", [19, 5000])
 def test_absurdly_long_content_length_is_oversized(
-    emu: Emu, raw_server: Callable[[Respond], RawServer], digits: int
+    emu: Emulator, raw_server: Callable[[Respond], RawServer], digits: int
 ) -> None:
     """``int()`` refuses more than 4,300 digits: a length that long is just too large."""
     data = head(Content_Type="application/json", Content_Length="9" * digits) + BODY
@@ -336,11 +338,11 @@ def test_absurdly_long_content_length_is_oversized(
 
 
 def test_malformed_content_length_through_the_cli(
-    emu: Emu, raw_server: Callable[[Respond], RawServer], monkeypatch: pytest.MonkeyPatch
+    emu: Emulator, raw_server: Callable[[Respond], RawServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = head(Content_Type="application/json", Content_Length="\u00b2") + BODY
     server = raw_server(lambda sock, _: sock.sendall(data))
-    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    monkeypatch.setenv("YC_IAM_TOKEN", WRITER_TOKEN)
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(["get", "abc", "--endpoint", server.url, "--timeout", "2"], out, err)
     assert code == cli.EXIT_ERROR

@@ -21,17 +21,17 @@ from typing import Any
 
 import pytest
 
-from pulumi_yc_websocket import cli
-from pulumi_yc_websocket.auth import IamToken
-from pulumi_yc_websocket.client import ConnectionsClient
-from pulumi_yc_websocket.errors import (
+from pulumi_yc_websocket import _cli as cli
+from pulumi_yc_websocket._auth import IamToken
+from pulumi_yc_websocket._errors import (
     ConfigurationError,
     InsecureEndpointError,
     InsecureProxyError,
 )
-from pulumi_yc_websocket.settings import Settings
-
-from .conftest import IAM_TOKEN, Emu
+from pulumi_yc_websocket._pulumi_config import config_layer
+from pulumi_yc_websocket._settings import Settings
+from tests.support.clients import environment_client, explicit_client
+from tests.support.emulator import WRITER_TOKEN, Emulator
 
 PASSWORD = "pa55-W0rd-LEAK-canary"
 USER = "leaky-user"
@@ -119,11 +119,11 @@ def _report(problems: dict[str, list[str]]) -> None:
     assert not bad, "\n".join(f"{name}: {'; '.join(found)}" for name, found in bad.items())
 
 
-def test_client_endpoint_argument(emu: Emu, connects: list[Any]) -> None:
+def test_client_endpoint_argument(emu: Emulator, connects: list[Any]) -> None:
     problems: dict[str, list[str]] = {}
     for name, (url, expected) in endpoints(emu.url).items():
         try:
-            client = ConnectionsClient(url, IamToken(IAM_TOKEN), environ=emu.env)
+            client = explicit_client(url, IamToken(WRITER_TOKEN), environ=emu.env)
         except Exception as error:
             problems[name] = _check_refusal(error, expected)
         else:
@@ -135,12 +135,12 @@ def test_client_endpoint_argument(emu: Emu, connects: list[Any]) -> None:
 
 
 @pytest.mark.parametrize("variable", ["YC_APIGATEWAY_CONNECTIONS_ENDPOINT", "YC_IAM_ENDPOINT"])
-def test_environment(emu: Emu, connects: list[Any], variable: str) -> None:
+def test_environment(emu: Emulator, connects: list[Any], variable: str) -> None:
     problems: dict[str, list[str]] = {}
     for name, (url, expected) in endpoints(emu.url).items():
-        environ = {**emu.env, "YC_IAM_TOKEN": IAM_TOKEN, variable: url}
+        environ = {**emu.env, "YC_IAM_TOKEN": WRITER_TOKEN, variable: url}
         try:
-            client = ConnectionsClient(environ=environ)
+            client = environment_client(environ=environ)
         except Exception as error:
             problems[name] = _check_refusal(error, expected)
         else:
@@ -154,11 +154,13 @@ def test_environment(emu: Emu, connects: list[Any], variable: str) -> None:
 @pytest.mark.parametrize(
     "key", ["yc-websocket:connectionsEndpoint", "yc-websocket:config:iamEndpoint"]
 )
-def test_pulumi_config(emu: Emu, connects: list[Any], key: str) -> None:
+def test_pulumi_config(emu: Emulator, connects: list[Any], key: str) -> None:
     problems: dict[str, list[str]] = {}
     for name, (url, expected) in endpoints(emu.url).items():
         try:
-            Settings.resolve(config={key: url, "yandex:token": IAM_TOKEN}, environ=emu.env)
+            Settings.resolve(
+                config_layer({key: url, "yandex:token": WRITER_TOKEN}), environ=emu.env
+            )
         except Exception as error:
             problems[name] = _check_refusal(error, expected)
         else:
@@ -172,18 +174,20 @@ USERINFO_CASES = sorted(name for name in endpoints("http://127.0.0.1:1") if "use
 
 @pytest.mark.parametrize("name", USERINFO_CASES)
 def test_userinfo_password_is_never_echoed(
-    emu: Emu, connects: list[Any], monkeypatch: pytest.MonkeyPatch, name: str
+    emu: Emulator, connects: list[Any], monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     """Client argument, environment and CLI: the refusal never shows the URL's password."""
     url, _ = endpoints(emu.url)[name]
     shown: list[str] = []
     with pytest.raises(ConfigurationError) as caught:
-        ConnectionsClient(url, IamToken(IAM_TOKEN), environ=emu.env)
+        explicit_client(url, IamToken(WRITER_TOKEN), environ=emu.env)
     shown += [str(caught.value), repr(caught.value)]
     with pytest.raises(ConfigurationError) as caught:
-        ConnectionsClient(environ={**emu.env, "YC_IAM_TOKEN": IAM_TOKEN, "YC_IAM_ENDPOINT": url})
+        environment_client(
+            environ={**emu.env, "YC_IAM_TOKEN": WRITER_TOKEN, "YC_IAM_ENDPOINT": url}
+        )
     shown += [str(caught.value), repr(caught.value)]
-    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    monkeypatch.setenv("YC_IAM_TOKEN", WRITER_TOKEN)
     out, err = io.StringIO(), io.StringIO()
     assert cli.main(["get", "--endpoint", url, "abc"], out, err) != cli.EXIT_OK
     shown += [out.getvalue(), err.getvalue()]
@@ -207,16 +211,16 @@ API_ROOTS = {
 
 
 @pytest.mark.parametrize("name", list(API_ROOTS))
-def test_api_root(emu: Emu, connects: list[Any], name: str) -> None:
+def test_api_root(emu: Emulator, connects: list[Any], name: str) -> None:
     """YC_ENDPOINT / yandex:endpoint is host[:port]; the service hosts derive from it."""
     value = API_ROOTS[name]
-    environ = {"YC_IAM_TOKEN": IAM_TOKEN, "YC_METADATA_ADDR": emu.metadata_addr}
-    for source in (
-        {"environ": {**environ, "YC_ENDPOINT": value}},
-        {"environ": environ, "config": {"yandex:endpoint": value}},
+    environ = {"YC_IAM_TOKEN": WRITER_TOKEN, "YC_METADATA_ADDR": emu.metadata_addr}
+    for layers, env in (
+        ((), {**environ, "YC_ENDPOINT": value}),
+        ((config_layer({"yandex:endpoint": value}),), environ),
     ):
         with pytest.raises(ConfigurationError) as caught:
-            Settings.resolve(**source)  # type: ignore[arg-type]
+            Settings.resolve(*layers, environ=env)
         assert PASSWORD not in f"{caught.value} {caught.value!r}"
         assert "endpoint" in str(caught.value).lower()
     assert connects == []
@@ -232,7 +236,7 @@ METADATA_ADDRS = {
 
 
 @pytest.mark.parametrize("name", list(METADATA_ADDRS))
-def test_metadata_address(emu: Emu, connects: list[Any], name: str) -> None:
+def test_metadata_address(emu: Emulator, connects: list[Any], name: str) -> None:
     value = METADATA_ADDRS[name]
     with pytest.raises(ConfigurationError) as caught:
         Settings.resolve(environ={"YC_METADATA_ADDR": value})
@@ -242,9 +246,9 @@ def test_metadata_address(emu: Emu, connects: list[Any], name: str) -> None:
 
 
 def test_cli_endpoint_option(
-    emu: Emu, connects: list[Any], monkeypatch: pytest.MonkeyPatch
+    emu: Emulator, connects: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    monkeypatch.setenv("YC_IAM_TOKEN", WRITER_TOKEN)
     problems: dict[str, list[str]] = {}
     for name, (url, _) in endpoints(emu.url).items():
         out, err = io.StringIO(), io.StringIO()
@@ -277,14 +281,13 @@ HOSTILE_TOKENS = {
 
 
 @pytest.mark.parametrize("name", list(HOSTILE_TOKENS))
-def test_token_http_cannot_carry(emu: Emu, name: str) -> None:
+def test_token_http_cannot_carry(emu: Emulator, name: str) -> None:
     """Refused with a typed, non-retried error; nothing reaches the service; the token stays out."""
     token = HOSTILE_TOKENS[name]
-    client = emu.track(ConnectionsClient(emu.url, IamToken(token), environ=emu.env, timeout=5))
+    client = emu.track(explicit_client(emu.url, IamToken(token), environ=emu.env, timeout=5))
     with pytest.raises(ConfigurationError) as caught:
         client.get("abc")
     error = caught.value
-    assert client.retries == 0
     assert emu.backend.requests() == []
     for text in (str(error), repr(error), repr(error.__cause__), repr(error.__context__)):
         assert token.strip() not in text
@@ -292,7 +295,9 @@ def test_token_http_cannot_carry(emu: Emu, name: str) -> None:
     assert "token" in str(error)
 
 
-def test_token_http_cannot_carry_through_the_cli(emu: Emu, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_http_cannot_carry_through_the_cli(
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = HOSTILE_TOKENS["CRLF header injection"]
     monkeypatch.setenv("YC_IAM_TOKEN", token)
     out, err = io.StringIO(), io.StringIO()
@@ -309,34 +314,33 @@ def test_token_http_cannot_carry_through_the_cli(emu: Emu, monkeypatch: pytest.M
     "content",
     ["", "not json", "[]", '{"id": 1}', json.dumps({"id": "a", "service_account_id": "b"})],
 )
-def test_broken_key_file(emu: Emu, tmp_path: Any, content: str) -> None:
+def test_broken_key_file(emu: Emulator, tmp_path: Any, content: str) -> None:
     path = tmp_path / "key.json"
     path.write_text(content)
     with pytest.raises(ConfigurationError) as caught:
-        ConnectionsClient(environ={**emu.env, "YC_SERVICE_ACCOUNT_KEY_FILE": str(path)})
+        environment_client(environ={**emu.env, "YC_SERVICE_ACCOUNT_KEY_FILE": str(path)})
     assert "key" in str(caught.value)
 
 
 _ENDLESS_KEY_FILE = textwrap.dedent(
     """
     import resource, sys
-    from pulumi_yc_websocket.errors import ConfigurationError
-    from pulumi_yc_websocket.settings import Settings
-    from pulumi_yc_websocket.auth import credentials_from_source
+    from pulumi_yc_websocket import ConfigurationError, Settings
+    from pulumi_yc_websocket._auth import credentials_for
     limit = 768 << 20  # address space: the endless read fails here, not the machine
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     print("ready", flush=True)
     env = {"YC_SERVICE_ACCOUNT_KEY_FILE": "/dev/zero", "YC_METADATA_ADDR": sys.argv[1]}
     settings = Settings.resolve(environ=env)
     try:
-        credentials_from_source(settings)
+        credentials_for(settings)
     except ConfigurationError as error:
         print("refused:", error)
     """
 )
 
 
-def test_endless_key_file_is_refused(emu: Emu) -> None:
+def test_endless_key_file_is_refused(emu: Emulator) -> None:
     if not os.path.exists("/dev/zero"):
         pytest.skip("no /dev/zero")
     result = subprocess.run(
@@ -346,8 +350,7 @@ def test_endless_key_file_is_refused(emu: Emu) -> None:
         timeout=60,
         check=False,
     )
-    if "ready" not in result.stdout:
-        pytest.skip(f"the probe could not start: {result.stderr[-300:]}")
+    assert "ready" in result.stdout, f"the probe could not start: {result.stderr[-500:]}"
     assert result.returncode == 0, result.stderr[-500:]
     assert "refused:" in result.stdout
 
@@ -385,23 +388,23 @@ def test_the_parser_split_is_real(network_violations: list[str]) -> None:
 
 @pytest.mark.parametrize("name", list(PARSER_SPLITS))
 def test_urls_parsers_read_differently_are_refused_before_connecting(
-    emu: Emu, connects: list[Any], monkeypatch: pytest.MonkeyPatch, name: str
+    emu: Emulator, connects: list[Any], monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     """Client argument, environment and CLI: a configuration error, and no dial anywhere."""
     url = PARSER_SPLITS[name]
     errors: list[BaseException] = []
     with pytest.raises(InsecureEndpointError) as caught:
-        ConnectionsClient(url, IamToken(IAM_TOKEN), environ=emu.env)
+        explicit_client(url, IamToken(WRITER_TOKEN), environ=emu.env)
     errors.append(caught.value)
     for variable in ("YC_APIGATEWAY_CONNECTIONS_ENDPOINT", "YC_IAM_ENDPOINT"):
         with pytest.raises(InsecureEndpointError) as caught:
-            ConnectionsClient(environ={**emu.env, "YC_IAM_TOKEN": IAM_TOKEN, variable: url})
+            environment_client(environ={**emu.env, "YC_IAM_TOKEN": WRITER_TOKEN, variable: url})
         errors.append(caught.value)
     for error in errors:
         assert "endpoint" in str(error)
         assert str(error).isprintable(), repr(str(error))
         assert error.__context__ is None
-    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    monkeypatch.setenv("YC_IAM_TOKEN", WRITER_TOKEN)
     out, err = io.StringIO(), io.StringIO()
     assert cli.main(["get", "--endpoint", url, "abc"], out, err) == cli.EXIT_USAGE
     assert err.getvalue().count("\n") == 1
@@ -426,7 +429,7 @@ def test_urls_parsers_read_differently_are_refused_before_connecting(
 )
 def test_unparsable_endpoints_say_what_to_fix(url: str, message: str) -> None:
     with pytest.raises(InsecureEndpointError) as caught:
-        ConnectionsClient(url, IamToken(IAM_TOKEN), environ={})
+        explicit_client(url, IamToken(WRITER_TOKEN), environ={})
     assert str(caught.value) == message
 
 
@@ -435,7 +438,7 @@ def test_unparsable_endpoints_say_what_to_fix(url: str, message: str) -> None:
 
 @pytest.mark.parametrize("delimiter", ["/", "?", "#", "@", "\\", ":", "[", "%2F"])
 def test_passwords_holding_url_delimiters_are_never_echoed(
-    emu: Emu, connects: list[Any], monkeypatch: pytest.MonkeyPatch, delimiter: str
+    emu: Emulator, connects: list[Any], monkeypatch: pytest.MonkeyPatch, delimiter: str
 ) -> None:
     """Wherever parsers think the userinfo ends, no part of the password is shown."""
     before, after = "Pa55LEAKpartOne", "partTwoLEAK"
@@ -443,16 +446,17 @@ def test_passwords_holding_url_delimiters_are_never_echoed(
     shown: list[str] = []
 
     def refused(**kwargs: Any) -> None:
+        build = explicit_client if "credentials" in kwargs else environment_client
         with pytest.raises(ConfigurationError) as caught:
-            ConnectionsClient(**kwargs)
+            build(**kwargs)
         chained = caught.value.__cause__ or caught.value.__context__
         shown.extend([str(caught.value), repr(caught.value), repr(chained)])
 
     url = f"https://{userinfo}api.example.net"
-    refused(endpoint=url, credentials=IamToken(IAM_TOKEN), environ=emu.env)
-    base = {**emu.env, "YC_IAM_TOKEN": IAM_TOKEN}
+    refused(endpoint=url, credentials=IamToken(WRITER_TOKEN), environ=emu.env)  # explicit
+    base = {**emu.env, "YC_IAM_TOKEN": WRITER_TOKEN}
     # YC_ENDPOINT is read only to derive the service endpoints that are not set.
-    derived = {"YC_IAM_TOKEN": IAM_TOKEN, "YC_METADATA_ADDR": emu.metadata_addr}
+    derived = {"YC_IAM_TOKEN": WRITER_TOKEN, "YC_METADATA_ADDR": emu.metadata_addr}
     for environ in (
         {**base, "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": url},
         {**base, "YC_IAM_ENDPOINT": url},
@@ -462,7 +466,7 @@ def test_passwords_holding_url_delimiters_are_never_echoed(
         {**base, "YC_METADATA_ADDR": f"http://{userinfo}169.254.169.254"},
     ):
         refused(environ=environ)
-    monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
+    monkeypatch.setenv("YC_IAM_TOKEN", WRITER_TOKEN)
     for argv in (["--endpoint", url], []):
         if not argv:
             for variable in ("YC_APIGATEWAY_CONNECTIONS_ENDPOINT", "YC_IAM_ENDPOINT"):
@@ -485,28 +489,28 @@ REMOTE_PROXY = "http://192.0.2.10:3128"
 @pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
 @pytest.mark.parametrize("source", ["environ argument", "process environment"])
 def test_a_proxy_never_sees_the_token_sent_to_a_loopback_endpoint(
-    emu: Emu, monkeypatch: pytest.MonkeyPatch, variable: str, source: str
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch, variable: str, source: str
 ) -> None:
     """The issue's case: HTTP_PROXY set, endpoint http://127.0.0.1: the lookup goes direct."""
     emu.backend.add_connection(id="abc")
     if source == "environ argument":
-        client = ConnectionsClient(
-            emu.url, IamToken(IAM_TOKEN), environ={**emu.env, variable: REMOTE_PROXY}
+        client = explicit_client(
+            emu.url, IamToken(WRITER_TOKEN), environ={**emu.env, variable: REMOTE_PROXY}
         )
     else:
         monkeypatch.setenv(variable, REMOTE_PROXY)
-        monkeypatch.setenv("YC_IAM_TOKEN", IAM_TOKEN)
-        client = ConnectionsClient()
+        monkeypatch.setenv("YC_IAM_TOKEN", WRITER_TOKEN)
+        client = environment_client()
     with emu.track(client):
         assert client.get("abc").id == "abc"
     (request,) = emu.backend.requests()
-    assert request.headers["Authorization"] == f"Bearer {IAM_TOKEN}"
+    assert request.headers["Authorization"] == f"Bearer {WRITER_TOKEN}"
 
 
-def test_plain_http_metadata_through_a_proxy_is_refused(emu: Emu) -> None:
+def test_plain_http_metadata_through_a_proxy_is_refused(emu: Emulator) -> None:
     """A metadata address that is neither loopback nor link-local, and a proxy: nothing sent."""
     environ = {**emu.env, "YC_METADATA_ADDR": "metadata.internal", "HTTP_PROXY": REMOTE_PROXY}
-    client = emu.track(ConnectionsClient(environ=environ, timeout=2))
+    client = emu.track(environment_client(environ=environ, timeout=2))
     with pytest.raises(InsecureProxyError) as caught:
         client.get("abc")
     assert "NO_PROXY" in str(caught.value)

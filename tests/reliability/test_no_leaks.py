@@ -25,8 +25,11 @@ from typing import Any
 
 import pytest
 
-from pulumi_yc_websocket import auth, cli
-from pulumi_yc_websocket.client import ConnectionsClient
+from pulumi_yc_websocket import ConnectionsClient, HttpTransport, Settings
+from pulumi_yc_websocket import _cli as cli
+from pulumi_yc_websocket._errors import ConfigurationError, YandexWebSocketError
+from pulumi_yc_websocket._retry import RetryPolicy
+from pulumi_yc_websocket._runtime import RUNTIME
 from pulumi_yc_websocket.emulator import (
     Delay,
     Drop,
@@ -37,11 +40,10 @@ from pulumi_yc_websocket.emulator import (
     Status,
     Truncated,
 )
-from pulumi_yc_websocket.errors import ConfigurationError, YandexWebSocketError
-from pulumi_yc_websocket.retry import RetryPolicy
+from tests.support.clients import environment_client
+from tests.support.emulator import WRITER_ROLE, Emulator, start_server
 
 from ._raw_server import RawServer, Respond, head
-from .conftest import WRITER_ROLE, Emu, clear_process_state, new_emulator
 
 IAM_SECRET = "t1.9euelZqLEAKCANARYiamTokenAAAAAAAA.LEAKCANARYiamSignatureBBBBBBBBBBBBBBBBBB"
 OAUTH_SECRET = "y0_AgAAAAALEAKCANARYoauthTokenCCCCCCCCCCCCCCCCCCCC"
@@ -65,7 +67,7 @@ class Secrets:
             if line and not line.startswith(("-----", "PLEASE")):
                 self.add(line)
 
-    def add_from_log(self, emu: Emu) -> None:
+    def add_from_log(self, emu: Emulator) -> None:
         """Tokens and JWTs the client sent (exchanged tokens, signed JWTs, metadata tokens)."""
         for request in emu.backend.requests():
             authorization = request.headers.get("authorization") or ""
@@ -139,7 +141,7 @@ class Surfaces:
 
 @dataclass
 class LeakSetup:
-    emu: Emu
+    emu: Emulator
     key: dict[str, str]
     key_path: Path
     secrets: Secrets
@@ -163,7 +165,7 @@ KINDS = ["iam token", "oauth token", "key file", "key json", "metadata"]
 
 
 @pytest.fixture
-def leak(emu: Emu, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[LeakSetup]:
+def leak(emu: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[LeakSetup]:
     backend = emu.backend
     backend.add_iam_token(IAM_SECRET, roles=[WRITER_ROLE])
     backend.add_oauth_token(OAUTH_SECRET, roles=[WRITER_ROLE])
@@ -180,7 +182,7 @@ def leak(emu: Emu, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator
     secrets.add_private_key(key["private_key"])
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="urllib3")
-    elsewhere = new_emulator()
+    elsewhere = start_server()
     setup = LeakSetup(emu, key, key_path, secrets, Surfaces(), elsewhere)
     try:
         yield setup
@@ -235,16 +237,22 @@ def test_client_errors_reprs_and_logs(
     leak: LeakSetup, caplog: pytest.LogCaptureFixture, kind: str
 ) -> None:
     surfaces = leak.surfaces
-    client = leak.emu.track(ConnectionsClient(environ=leak.environ(kind), timeout=3.0, retry=FAST))
+    environ = leak.environ(kind)
+    settings = Settings.resolve(environ=environ)
+    client = leak.emu.track(
+        ConnectionsClient.from_settings(
+            settings, transport=HttpTransport(environ=environ), timeout=3.0, retry=FAST
+        )
+    )
     for where, text in (
         ("client", repr(client)),
         ("client vars", repr(vars(client))),
         ("credentials", repr(client.credentials)),
         ("credentials str", str(client.credentials)),
-        ("settings", repr(client.settings)),
-        ("settings str", str(client.settings)),
-        ("credential source", repr(client.settings.credential)),
-        ("credential source str", str(client.settings.credential)),
+        ("settings", repr(settings)),
+        ("settings str", str(settings)),
+        ("credential source", repr(settings.credential)),
+        ("credential source str", str(settings.credential)),
         ("description", client.credentials.description),
     ):
         surfaces.add(where, text)
@@ -260,7 +268,7 @@ def test_client_errors_reprs_and_logs(
 
     if kind != "iam token":
         for name, arrange in iam_faults(leak):
-            auth.TOKEN_CACHE.clear()
+            RUNTIME.token_cache.clear()
             arrange()
             try:
                 client.get(CONNECTION_ID)
@@ -270,13 +278,13 @@ def test_client_errors_reprs_and_logs(
 
     # A deadline passing mid-exchange or mid-lookup, on a second server over the same backend:
     # the delayed answer is logged after this test, and must land in this test's backend.
-    auth.TOKEN_CACHE.clear()
+    RUNTIME.token_cache.clear()
     with EmulatorServer(leak.emu.backend) as slow_server:
         environ = leak.environ(kind)
         for name in ("YC_APIGATEWAY_CONNECTIONS_ENDPOINT", "YC_IAM_ENDPOINT"):
             environ[name] = slow_server.url
         environ["YC_METADATA_ADDR"] = f"{slow_server.host}:{slow_server.port}"
-        slow = leak.emu.track(ConnectionsClient(environ=environ, timeout=0.3, retry=FAST))
+        slow = leak.emu.track(environment_client(environ=environ, timeout=0.3, retry=FAST))
         for service in ("connections", "iam", "metadata"):
             leak.emu.backend.faults.push(service, Delay(0.6))  # type: ignore[arg-type]
         with pytest.raises(YandexWebSocketError) as caught:
@@ -321,7 +329,7 @@ def test_cli_output(
     if kind != "iam token":
         runs += [(n, arrange, []) for n, arrange in iam_faults(leak) if n in sample]
     for name, arrange, extra in runs:
-        clear_process_state()
+        RUNTIME.reset()
         if arrange is not None:
             arrange()
         out, err = io.StringIO(), io.StringIO()
@@ -370,7 +378,7 @@ def test_configuration_errors(leak: LeakSetup, caplog: pytest.LogCaptureFixture)
     ]
     for name, kwargs in cases:
         with pytest.raises(ConfigurationError) as caught:
-            ConnectionsClient(**kwargs)
+            environment_client(**kwargs)
         leak.surfaces.add_error(name, caught.value)
     assert leak.emu.backend.requests() == []
     finish(leak, caplog)
@@ -396,11 +404,12 @@ def test_serialized_provider_holds_no_credential(
     leak: LeakSetup, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The provider is pickled into every resource's state: after configure and lookups too."""
-    provider_module = pytest.importorskip("pulumi_yc_websocket.provider")
-    resource_module = pytest.importorskip("pulumi_yc_websocket.resource")
     from pulumi.dynamic import ConfigureRequest
     from pulumi.dynamic.config import Config
     from pulumi.dynamic.dynamic import serialize_provider
+
+    from pulumi_yc_websocket import _resource as resource_module
+    from pulumi_yc_websocket import provider as provider_module
 
     for name, value in leak.environ("key json").items():
         monkeypatch.setenv(name, value)
@@ -426,64 +435,6 @@ def test_serialized_provider_holds_no_credential(
         leak.surfaces.add(f"{where} serialized", serialized)
         leak.surfaces.add(f"{where} pickle", base64.b64decode(serialized))
         leak.surfaces.add(f"{where} vars", repr(vars(instance)))
-    finish(leak, caplog)
-
-
-def test_engine_stand_in_state_and_stderr(
-    leak: LeakSetup, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Through the real provider server: the stack state and the process's stderr."""
-    testing = pytest.importorskip(
-        "pulumi_yc_websocket.testing", reason="pulumi_yc_websocket.testing is not available"
-    )
-    if not hasattr(testing, "ProviderServer") or not hasattr(testing, "up"):
-        pytest.skip("pulumi_yc_websocket.testing has no ProviderServer/up yet")
-    import pulumi
-
-    from pulumi_yc_websocket.resource import WebSocketConnection
-
-    stack_config = {
-        "yandex:token": OAUTH_SECRET,
-        "yc-websocket:connectionsEndpoint": leak.emu.url,
-        "yc-websocket:iamEndpoint": leak.emu.url,
-        "yc-websocket:metadataAddr": leak.emu.metadata_addr,
-    }
-
-    def program() -> None:
-        found = WebSocketConnection("found", CONNECTION_ID, secret_identity=True)
-        pulumi.export("gateway", found.gateway_id)
-        pulumi.export("identity", found.identity)
-
-    def failing() -> None:
-        WebSocketConnection("missing", "not-there")
-
-    state = testing.StackState(project="test", stack="dev")
-    env = {"YC_METADATA_ADDR": leak.emu.metadata_addr}
-    with testing.ProviderServer(env=env, project="test") as server:
-        outputs = testing.up(
-            program,
-            server=server,
-            state=state,
-            stack_config=stack_config,
-            secret_config_keys={"yandex:token"},
-        )
-        leak.surfaces.add("outputs", repr(outputs))
-        with pytest.raises(testing.CheckFailedError) as caught:
-            testing.up(
-                failing,
-                server=server,
-                state=state.copy(),
-                stack_config=stack_config,
-                secret_config_keys={"yandex:token"},
-            )
-        leak.surfaces.add_error("failed up", caught.value)
-        checkpoint = state.to_checkpoint()
-        leak.surfaces.add("state json", state.to_json())
-        for decoded in _decoded_providers(checkpoint):
-            leak.surfaces.add("state __provider", decoded)
-        leak.surfaces.add("provider stderr", server.stderr)
-        leak.surfaces.add("provider stdout", server.stdout)
-    assert any(True for _ in _decoded_providers(checkpoint)), "no __provider in the state"
     finish(leak, caplog)
 
 
@@ -547,24 +498,25 @@ def test_servers_quoting_credentials_back(
     environ = leak.environ(kind)
     variable = "YC_APIGATEWAY_CONNECTIONS_ENDPOINT" if kind == "iam token" else "YC_IAM_ENDPOINT"
     environ[variable] = server.url
-    client = leak.emu.track(ConnectionsClient(environ=environ, timeout=2.0, retry=FAST))
+    client = leak.emu.track(environment_client(environ=environ, timeout=2.0, retry=FAST))
     with pytest.raises(YandexWebSocketError) as caught:
         client.get(CONNECTION_ID)
     assert server.heads, "the server was not reached"
     leak.surfaces.add_error("lookup", caught.value)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    clear_process_state()
+    RUNTIME.reset()
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(["get", CONNECTION_ID, "--timeout", "2"], out, err)
     leak.surfaces.add(f"cli stdout (exit {code})", out.getvalue())
     leak.surfaces.add(f"cli stderr (exit {code})", err.getvalue())
     if echo_name == "401 status":
-        provider_module = pytest.importorskip("pulumi_yc_websocket.provider")
         from pulumi.dynamic import ConfigureRequest
         from pulumi.dynamic.config import Config
 
-        clear_process_state()
+        from pulumi_yc_websocket import provider as provider_module
+
+        RUNTIME.reset()
         provider = provider_module.WebSocketConnectionProvider()
         config = {
             "yc-websocket:connectionsEndpoint": environ["YC_APIGATEWAY_CONNECTIONS_ENDPOINT"],
@@ -625,7 +577,7 @@ def test_invalid_answers_chain_nothing_that_holds_them(
     else:
         variable = "YC_IAM_ENDPOINT" if service == "iam" else "YC_APIGATEWAY_CONNECTIONS_ENDPOINT"
         environ[variable] = server.url
-    client = leak.emu.track(ConnectionsClient(environ=environ, timeout=2.0, retry=FAST))
+    client = leak.emu.track(environment_client(environ=environ, timeout=2.0, retry=FAST))
     with pytest.raises(YandexWebSocketError) as caught:
         client.get(CONNECTION_ID)
     assert caught.value.__cause__ is None
@@ -646,7 +598,7 @@ def test_a_token_in_the_key_file_variable_is_not_kept_by_the_error(
     """A token put in YC_SERVICE_ACCOUNT_KEY_FILE is read as a path: FileNotFoundError.filename."""
     environ = {**leak.emu.env, "YC_SERVICE_ACCOUNT_KEY_FILE": value}
     with pytest.raises(ConfigurationError) as caught:
-        ConnectionsClient(environ=environ)
+        environment_client(environ=environ)
     assert caught.value.__cause__ is None
     assert caught.value.__context__ is None
     leak.surfaces.add_error("key file", caught.value)

@@ -18,6 +18,7 @@ from pulumi_yc_websocket import (
     Connection,
     ConnectionsClient,
     GetWebSocketConnectionResult,
+    IamToken,
     Timestamp,
     WebSocketConnection,
     WebSocketConnectionIdentity,
@@ -82,8 +83,10 @@ async def awaited() -> None:
     assert_type(plain, GetWebSocketConnectionResult)
 
 
-# The client, without Pulumi.
-with ConnectionsClient() as client:
+# The client, without Pulumi: from the environment's settings, or with explicit credentials.
+ConnectionsClient(IamToken("t1.abc.def"), endpoint="https://apigateway-connections.example")
+ConnectionsClient()  # type: ignore[call-arg]
+with ConnectionsClient.from_settings() as client:
     looked_up = client.get("EfKvQ47JSz6mjzNl3h9qBrAM")
     assert_type(looked_up, Connection)
     assert_type(looked_up.gateway_id, str)

@@ -1,8 +1,7 @@
 """``pulumi-yc-websocket get CONNECTION_ID``: the lookup from a shell, for scripts and checks.
 
-Exit codes: 0 found; 2 bad usage, invalid id or unsafe endpoint; 3 not found; 4 credentials
-missing, conflicting or rejected; 5 permission denied; 1 any other error. Errors go to stderr as
-one line.
+The exit code is the error class's (:data:`EXIT_CODES` says what each means); errors go to
+stderr as one line.
 """
 
 from __future__ import annotations
@@ -14,34 +13,38 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from ._version import __version__
-from .client import ConnectionsClient
-from .errors import (
-    AuthenticationError,
-    ConfigurationError,
-    ConnectionNotFoundError,
-    CredentialsNotFoundError,
-    InsecureEndpointError,
-    InvalidConnectionIdError,
-    PermissionDeniedError,
+from ._client import ConnectionsClient
+from ._errors import (
+    EXIT_CREDENTIALS,
+    EXIT_ERROR,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_PERMISSION,
+    EXIT_USAGE,
     YandexWebSocketError,
 )
-from .model import Connection
+from ._model import Connection
+from ._settings import Settings
+from ._version import __version__
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_NOT_FOUND = 3
-EXIT_CREDENTIALS = 4
-EXIT_PERMISSION = 5
+EXIT_CODES = {
+    EXIT_OK: "found",
+    EXIT_USAGE: "bad usage, an invalid id or invalid settings (endpoints, addresses)",
+    EXIT_NOT_FOUND: "not found (closed)",
+    EXIT_CREDENTIALS: "credentials missing, conflicting, unusable or rejected",
+    EXIT_PERMISSION: "permission denied",
+    EXIT_ERROR: "any other error (service unavailable, deadline, invalid answer)",
+}
+"""What each exit status means."""
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pulumi-yc-websocket",
         description="Look up Yandex Cloud API Gateway WebSocket connections.",
-        epilog="Exit codes: 0 found, 2 usage/invalid id/unsafe endpoint, 3 not found, "
-        "4 credentials, 5 permission denied, 1 other errors.",
+        epilog="Exit codes: "
+        + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))
+        + ".",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,19 +89,6 @@ def _printable(value: str) -> str:
     return "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in value)
 
 
-def exit_code_for(error: YandexWebSocketError) -> int:
-    """The documented exit code of an error."""
-    if isinstance(error, InvalidConnectionIdError | InsecureEndpointError):
-        return EXIT_USAGE
-    if isinstance(error, ConnectionNotFoundError):
-        return EXIT_NOT_FOUND
-    if isinstance(error, PermissionDeniedError):
-        return EXIT_PERMISSION
-    if isinstance(error, AuthenticationError | CredentialsNotFoundError | ConfigurationError):
-        return EXIT_CREDENTIALS
-    return EXIT_ERROR
-
-
 def main(
     argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
@@ -111,11 +101,12 @@ def main(
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     try:
-        with ConnectionsClient(endpoint=args.endpoint, timeout=args.timeout) as client:
+        settings = Settings.resolve(connections_endpoint=args.endpoint)
+        with ConnectionsClient.from_settings(settings, timeout=args.timeout) as client:
             connection = client.get(args.connection_id)
     except YandexWebSocketError as error:
         print(f"pulumi-yc-websocket: error: {error}", file=err)
-        return exit_code_for(error)
+        return error.exit_code
     if args.output == "json":
         print(json.dumps(connection.model_dump(mode="json", by_alias=True), indent=2), file=out)
     else:

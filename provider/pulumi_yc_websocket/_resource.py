@@ -5,21 +5,10 @@ from __future__ import annotations
 import pulumi
 import pulumi.dynamic
 
+from ._outputs import python_name, wire_name
 from .provider import WebSocketConnectionProvider
 
 _PROVIDER = WebSocketConnectionProvider()
-
-_PYTHON_NAMES = {
-    "connectionId": "connection_id",
-    "gatewayId": "gateway_id",
-    "connectedAt": "connected_at",
-    "lastActiveAt": "last_active_at",
-    "allowMissing": "allow_missing",
-    "secretFields": "secret_fields",
-    "sourceIp": "source_ip",
-    "userAgent": "user_agent",
-}
-_WIRE_NAMES = {python: wire for wire, python in _PYTHON_NAMES.items()}
 
 
 @pulumi.output_type
@@ -46,7 +35,7 @@ class WebSocketConnectionIdentity:
 def _secret_fields(opts: pulumi.ResourceOptions | None, secret_identity: bool) -> list[str]:
     names = {"identity"} if secret_identity else set()
     for name in (opts.additional_secret_outputs or []) if opts else []:
-        names.add(_WIRE_NAMES.get(name, name))
+        names.add(wire_name(name))
     return sorted(names)
 
 
@@ -97,7 +86,7 @@ class WebSocketConnection(
         """
         secret_fields = _secret_fields(opts, secret_identity)
         if secret_fields:
-            extra = [_PYTHON_NAMES.get(name, name) for name in secret_fields]
+            extra = [python_name(name) for name in secret_fields]
             opts = pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(additional_secret_outputs=extra)
             )
@@ -135,8 +124,8 @@ class WebSocketConnection(
 
     def translate_output_property(self, prop: str) -> str:
         """API name (``gatewayId``) to Python attribute name (``gateway_id``)."""
-        return _PYTHON_NAMES.get(prop, prop)
+        return python_name(prop)
 
     def translate_input_property(self, prop: str) -> str:
         """Python attribute name (``gateway_id``) to API name (``gatewayId``)."""
-        return _WIRE_NAMES.get(prop, prop)
+        return wire_name(prop)

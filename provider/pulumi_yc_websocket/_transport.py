@@ -13,6 +13,7 @@ import io
 import ipaddress
 import os
 import socket
+import ssl
 import threading
 import time
 import urllib.request
@@ -28,16 +29,17 @@ import urllib3.connection
 import urllib3.exceptions
 from urllib3.util import parse_url
 
-from .errors import (
+from ._errors import (
     ApiError,
     ConfigurationError,
     DeadlineExceededError,
     InsecureProxyError,
+    InvalidCredentialsError,
     InvalidResponseError,
     ServiceUnavailableError,
 )
-from .retry import Deadline
-from .settings import is_loopback_host, redacted
+from ._retry import Deadline
+from ._urls import is_loopback_host, origin_of, redacted
 
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
@@ -403,23 +405,48 @@ def _failure(
     )
 
 
-def _connection_reason(exc: Exception) -> str:
-    text = str(exc)
-    for needle, reason in (
-        ("Connection refused", "connection refused"),
-        ("Name or service not known", "host name not found"),
-        ("Temporary failure in name resolution", "host name not found"),
-        ("Connection aborted", "connection closed before the answer"),
-        ("RemoteDisconnected", "connection closed before the answer"),
-        ("IncompleteRead", "connection closed in the middle of the answer"),
-        ("Connection broken", "connection closed in the middle of the answer"),
-        ("Connection reset", "connection reset"),
-        ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
-        ("Tunnel connection failed", "the proxy refused the connection"),
-    ):
-        if needle in text:
-            return reason
+# The first of these found along an error's chain names the failure; order matters where one
+# type subclasses another (RemoteDisconnected is a ConnectionResetError).
+_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+    (ConnectionRefusedError, "connection refused"),
+    (socket.gaierror, "host name not found"),
+    (http.client.RemoteDisconnected, "connection closed before the answer"),
+    (http.client.IncompleteRead, "connection closed in the middle of the answer"),
+    (urllib3.exceptions.InvalidChunkLength, "connection closed in the middle of the answer"),
+    (ConnectionResetError, "connection reset"),
+    (ssl.SSLCertVerificationError, "TLS certificate not trusted"),
+    (urllib3.exceptions.ProxyError, "the proxy refused the connection"),
+)
+_CHAIN_DEPTH = 8
+
+
+def _connection_reason(exc: BaseException) -> str:
+    """What went wrong with the connection, from the types along the error's chain."""
+    for cause in _chain(exc):
+        for error_type, reason in _REASONS:
+            if isinstance(cause, error_type):
+                return reason
     return "connection failed"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps: causes, contexts, and the errors urllib3 carries inside."""
+    found: list[BaseException] = []
+    pending = [exc]
+    while pending and len(found) < _CHAIN_DEPTH:
+        current = pending.pop(0)
+        if current in found:
+            continue
+        found.append(current)
+        inner = [
+            current.__cause__,
+            current.__context__,
+            getattr(current, "original_error", None),
+            getattr(current, "reason", None),
+            *current.args,
+        ]
+        pending += [item for item in inner if isinstance(item, BaseException)]
+    return found
 
 
 def _declared_length(headers: Mapping[str, str], service: str, status: int) -> int | None:
@@ -499,8 +526,8 @@ class _Inflater:
             return None
 
 
-def _unsendable_header(service: str) -> ConfigurationError:
-    return ConfigurationError(
+def _unsendable_header(service: str) -> InvalidCredentialsError:
+    return InvalidCredentialsError(
         f"a request header for {service} holds a line break, a NUL or a character HTTP cannot "
         "carry; check the configured token or key for stray characters"
     )
@@ -513,12 +540,6 @@ def _oversized(service: str, limit: int, status: int) -> InvalidResponseError:
         service=service,
         hint=_CHECK_HINT,
     )
-
-
-def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of a URL (one settings validated with urllib3's parser)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _proxy_settings(environ: Mapping[str, str] | None) -> dict[str, str]:

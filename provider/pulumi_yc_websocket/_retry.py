@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .errors import DeadlineExceededError, ServiceUnavailableError, ThrottledError
+from ._errors import YandexWebSocketError
 
 T = TypeVar("T")
 
@@ -32,10 +32,8 @@ class Deadline:
 
 
 def is_retryable(error: BaseException) -> bool:
-    """429, 500, 502, 503, 504 and network failures; never a passed deadline."""
-    return isinstance(error, ThrottledError | ServiceUnavailableError) and not isinstance(
-        error, DeadlineExceededError
-    )
+    """What the error's class says (429, 5xx and network failures); never a passed deadline."""
+    return isinstance(error, YandexWebSocketError) and error.retryable
 
 
 @dataclass(frozen=True)

@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import threading
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from urllib.parse import quote, unquote
+from typing import Any
+from urllib.parse import quote
 
 from pydantic import ValidationError
 
-from .auth import Credentials, credentials_from_source
-from .errors import (
-    REQUIRED_ROLE,
+from ._auth import Credentials, credentials_for
+from ._errors import (
     ApiError,
     AuthenticationError,
     ConnectionNotFoundError,
+    Failure,
     InvalidConnectionIdError,
     InvalidResponseError,
-    PermissionDeniedError,
-    ServiceUnavailableError,
-    ThrottledError,
+    error_type_for_status,
     remember_secret,
 )
-from .model import Connection
-from .retry import NO_RETRY, Deadline, RetryPolicy
-from .settings import Settings, validate_endpoint
-from .status import parse_error_body, parse_retry_after
-from .transport import DEFAULT_MAX_BODY_BYTES, HttpResponse, HttpTransport, origin_of
+from ._model import Connection
+from ._retry import NO_RETRY, Deadline, RetryPolicy
+from ._service import Service
+from ._settings import CONNECTIONS_SERVICE_PREFIX, DEFAULT_API_ENDPOINT, Settings
+from ._status import parse_error_body, parse_retry_after
+from ._token_cache import PROCESS_TOKEN_CACHE, TokenCache
+from ._transport import HttpResponse, HttpTransport
+from ._urls import origin_of, service_url, validate_endpoint
 
 CONNECTIONS_PATH = "/apigateways/websocket/v1/connections/"
 MAX_CONNECTION_ID_LENGTH = 50
-_RETRYABLE_5XX = frozenset({500, 502, 503, 504})
-_METADATA_CONNECT_TIMEOUT = 1.0
+DEFAULT_ENDPOINT = service_url(CONNECTIONS_SERVICE_PREFIX, DEFAULT_API_ENDPOINT)
+"""The Connection service of Yandex Cloud."""
+CONNECTIONS = Service("connections", status_errors={404: ConnectionNotFoundError})
+EVENTS = ("request", "retry", "exchange")
+"""The events of ``event_hooks``: ``request(service, method, url)`` before every attempt (token
+exchanges included), ``retry(error, wait)`` before every retry, ``exchange(service)`` when a
+token exchange starts (once, whatever its retries)."""
+
+EventHooks = Mapping[str, Sequence[Callable[..., object]]]
 
 
 def validate_connection_id(connection_id: object) -> str:
@@ -73,56 +82,57 @@ def connection_url(endpoint: str, connection_id: str) -> str:
 
 
 class ConnectionsClient:
-    """Looks up WebSocket connections; one pooled session, safe to share across threads.
+    """Looks up WebSocket connections; one pooled transport, safe to share across threads.
 
-    Without arguments, endpoints and credentials resolve from the environment (see
-    :class:`~pulumi_yc_websocket.settings.Settings`); ``config`` adds a Pulumi-style mapping.
+    ``ConnectionsClient(credentials)`` talks to Yandex Cloud with those credentials;
+    :meth:`from_settings` builds one from resolved :class:`~._settings.Settings` (by default,
+    the environment's).
     """
 
     def __init__(
         self,
-        endpoint: str | None = None,
-        credentials: Credentials | None = None,
+        credentials: Credentials,
         *,
-        settings: Settings | None = None,
-        config: Mapping[str, str] | None = None,
-        environ: Mapping[str, str] | None = None,
+        endpoint: str = DEFAULT_ENDPOINT,
         timeout: float = 30.0,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 10.0,
         retry: RetryPolicy | None = None,
-        max_connections: int = 16,
-        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        transport: HttpTransport | None = None,
+        event_hooks: EventHooks | None = None,
     ) -> None:
         """Create a client.
 
-        ``endpoint`` is the Connection service's base URL (default: derived from the API root);
-        ``timeout`` is the deadline of one whole lookup, retries and token exchange included.
+        ``endpoint`` is the Connection service's base URL; ``timeout`` is the deadline of one
+        whole lookup, retries and token exchange included; ``transport`` carries the requests
+        (connect and read timeouts, pool size, size caps, proxies: see
+        :class:`~._transport.HttpTransport`).
         """
-        self.settings = settings or Settings.resolve(
-            connections_endpoint=endpoint,
-            config=config,
-            environ=environ,
-            resolve_credential=credentials is None,
-        )
-        self.endpoint = (
-            validate_endpoint(endpoint, "connections endpoint")
-            if endpoint
-            else self.settings.connections_endpoint
-        )
-        self.credentials = credentials or credentials_from_source(self.settings)
+        unknown = set(event_hooks or {}) - set(EVENTS)
+        if unknown:
+            raise TypeError(f"unknown event hooks {sorted(unknown)}; events are {list(EVENTS)}")
+        self.endpoint = validate_endpoint(endpoint, "connections endpoint")
+        self.credentials = credentials
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self._transport = HttpTransport(
-            max_connections=max_connections,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            max_body_bytes=max_body_bytes,
-            environ=environ,
-        )
-        self._stats_lock = threading.Lock()
-        self.retries = 0
-        """Retries made so far by this client (all lookups and exchanges)."""
+        self._transport = transport or HttpTransport()
+        # The sequences are kept, not copied: hooks added to them later are called too.
+        self._hooks = {event: (event_hooks or {}).get(event, ()) for event in EVENTS}
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings | None = None,
+        *,
+        token_cache: TokenCache = PROCESS_TOKEN_CACHE,
+        **options: Any,
+    ) -> ConnectionsClient:
+        """A client for ``settings`` (default: ``Settings.resolve()``, the environment's).
+
+        Exchanged tokens go to ``token_cache``, by default the one every such client of the
+        process shares; ``options`` are the constructor's.
+        """
+        settings = settings or Settings.resolve()
+        credentials = credentials_for(settings, token_cache)
+        return cls(credentials, endpoint=settings.connections_endpoint, **options)
 
     def get(self, connection_id: str) -> Connection:
         """Look up one connection; raise a typed :class:`ApiError` subclass on failure."""
@@ -131,8 +141,8 @@ class ConnectionsClient:
         exchange = _Exchange(self, deadline)
         token = self.credentials.token(exchange, deadline)
         try:
-            response: HttpResponse | None = self._send_with_retry(
-                "GET", url, "connections", deadline, token=token
+            response: HttpResponse | None = self._send(
+                "GET", url, CONNECTIONS, deadline, token=token, connection_id=connection_id
             )
         except AuthenticationError:
             if not self.credentials.refreshable:
@@ -143,8 +153,14 @@ class ConnectionsClient:
             # (Outside the except block, so a second failure does not chain the first.)
             self.credentials.invalidate(token)
             token = self.credentials.token(exchange, deadline)
-            response = self._send_with_retry(
-                "GET", url, "connections", deadline, token=token, policy=NO_RETRY
+            response = self._send(
+                "GET",
+                url,
+                CONNECTIONS,
+                deadline,
+                token=token,
+                connection_id=connection_id,
+                policy=NO_RETRY,
             )
         connection, problem = _parse_connection(response.body)
         if connection is None:
@@ -164,7 +180,7 @@ class ConnectionsClient:
         return connection
 
     def close(self) -> None:
-        """Close the pooled connections."""
+        """Close the transport's pooled connections (a later lookup opens new ones)."""
         self._transport.close()
 
     def __enter__(self) -> ConnectionsClient:
@@ -181,104 +197,77 @@ class ConnectionsClient:
     def __repr__(self) -> str:
         return f"ConnectionsClient(endpoint={self.endpoint!r}, credentials={self.credentials!r})"
 
-    def _send_with_retry(
+    def _send(
         self,
         method: str,
         url: str,
-        service: str,
+        service: Service,
         deadline: Deadline,
         *,
         token: str | None = None,
         body: bytes | None = None,
         policy: RetryPolicy | None = None,
+        connection_id: str = "",
     ) -> HttpResponse:
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", **service.headers}
         if token is not None:
             remember_secret(token)
             headers["Authorization"] = f"Bearer {token}"
         if body is not None:
             headers["Content-Type"] = "application/json"
-        connect_timeout: float | None = None
         policy = policy or self.retry
-        if service == "metadata":
-            headers = {"Metadata-Flavor": "Google", "Accept": "application/json"}
-            connect_timeout = _METADATA_CONNECT_TIMEOUT
-            policy = RetryPolicy(max_attempts=2, sleep=self.retry.sleep)
+        if service.max_attempts is not None:
+            policy = dataclasses.replace(policy, max_attempts=service.max_attempts)
 
         def attempt() -> HttpResponse:
+            self._fire("request", service.name, method, url)
             response = self._transport.request(
                 method,
                 url,
-                service=service,
+                service=service.name,
                 deadline=deadline,
                 headers=headers,
                 body=body,
-                connect_timeout=connect_timeout,
+                connect_timeout=service.connect_timeout,
             )
             if response.status >= 300:
-                raise self._error_for(response, service, url)
+                raise self._error_for(response, service, url, connection_id)
             return response
 
-        return policy.run(attempt, deadline, on_retry=self._count_retry)
+        return policy.run(attempt, deadline, on_retry=self._on_retry)
 
-    def _count_retry(self, error: BaseException, wait: float) -> None:
-        with self._stats_lock:
-            self.retries += 1
+    def _fire(self, event: str, *args: object) -> None:
+        for hook in self._hooks[event]:
+            hook(*args)
 
-    def _error_for(self, response: HttpResponse, service: str, url: str) -> ApiError:
-        status = response.status
-        where = f"{service} at {origin_of(url)}"
-        error_type: type[ApiError] = ApiError
-        summary, hint = f"{where} refused the request", ""
-        if service == "connections" and status == 404:
-            connection_id = unquote(url.rsplit("/", 1)[-1])
-            error_type = ConnectionNotFoundError
-            summary = f"connection {connection_id!r} was not found at {self.endpoint}"
-            hint = (
-                "it has closed or never existed (connections close after 10 idle minutes "
-                "and live at most 60)"
+    def _on_retry(self, error: BaseException, wait: float) -> None:
+        self._fire("retry", error, wait)
+
+    def _error_for(
+        self, response: HttpResponse, service: Service, url: str, connection_id: str
+    ) -> ApiError:
+        error_type = error_type_for_status(response.status, service.status_errors)
+        summary, hint = error_type.describe(
+            Failure(
+                service=service.name,
+                origin=origin_of(url),
+                credential=self.credentials.description,
+                renewable=self.credentials.refreshable,
+                connection_id=connection_id,
+                endpoint=self.endpoint,
             )
-        elif 300 <= status < 400:
-            error_type = InvalidResponseError
-            summary = f"{where} answered with a redirect, which is never followed"
-            hint = "point the endpoint at the service itself"
-        elif status == 401:
-            error_type = AuthenticationError
-            summary = f"{self.credentials.description} was rejected by {service}"
-            hint = _AUTH_HINTS[self.credentials.refreshable]
-        elif status == 403:
-            error_type = PermissionDeniedError
-            summary = f"{self.credentials.description} may not use {service}"
-            hint = (
-                f"grant its account the role {REQUIRED_ROLE} (or "
-                "api-gateway.websocketBroadcaster) on the gateway's folder"
-            )
-        elif status == 429:
-            error_type = ThrottledError
-            summary = f"{where} kept rate-limiting the request"
-            hint = "retry later or look up fewer connections at once"
-        elif status in _RETRYABLE_5XX:
-            error_type = ServiceUnavailableError
-            summary = f"{where} kept failing"
-            hint = "retry later; see https://status.yandex.cloud"
+        )
         parsed = parse_error_body(response.body, response.headers)
         return error_type(
             summary,
             message=parsed.message,
-            http_status=status,
+            http_status=response.status,
             grpc_code=parsed.grpc_code,
             request_id=parsed.request_id,
-            service=service,
+            service=service.name,
             hint=hint,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
-
-
-_AUTH_HINTS = {
-    False: "the IAM token has expired or is invalid: create a new one with `yc iam create-token`",
-    True: "the token was renewed once and still rejected: check that the OAuth token or "
-    "service-account key is valid and not revoked",
-}
 
 
 def _parse_connection(body: bytes) -> tuple[Connection | None, str]:
@@ -302,9 +291,10 @@ class _Exchange:
         self._deadline = deadline
 
     def __call__(
-        self, method: str, url: str, *, service: str, json_body: object | None = None
+        self, method: str, url: str, *, service: Service, json_body: object | None = None
     ) -> bytes:
         body = None if json_body is None else json.dumps(json_body).encode()
-        response = self._client._send_with_retry(method, url, service, self._deadline, body=body)
+        self._client._fire("exchange", service.name)
+        response = self._client._send(method, url, service, self._deadline, body=body)
         content: bytes = response.body
         return content

@@ -13,11 +13,11 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 
-from .errors import ConnectionNotFoundError
-from .model import Connection
-from .resource import WebSocketConnectionIdentity
-from .settings import CONFIG_KEYS
-from .shared_client import client_for
+from ._lookup import look_up
+from ._model import Connection
+from ._outputs import python_name
+from ._pulumi_config import CONFIG_KEYS, config_layer
+from ._resource import WebSocketConnectionIdentity
 
 
 @pulumi.output_type
@@ -97,10 +97,9 @@ class AwaitableGetWebSocketConnectionResult(GetWebSocketConnectionResult):
         )
 
 
-def _program_config() -> dict[str, str]:
+def _program_config() -> dict[str, object]:
     # Raw values (secrets included) without Config.get's secret warnings; only keys we read.
-    found = {key: pulumi.runtime.get_config(key) for key in CONFIG_KEYS}
-    return {key: str(value) for key, value in found.items() if value not in (None, "")}
+    return {key: pulumi.runtime.get_config(key) for key in CONFIG_KEYS}
 
 
 def _result(
@@ -108,16 +107,17 @@ def _result(
 ) -> AwaitableGetWebSocketConnectionResult:
     if connection is None:
         return AwaitableGetWebSocketConnectionResult(connection_id=connection_id, found=False)
-    data = connection.model_dump(mode="json", by_alias=True)
+    looked_up = {
+        python_name(name): value
+        for name, value in connection.model_dump(mode="json", by_alias=True).items()
+        if name != "id"
+    }
+    identity = {python_name(name): value for name, value in looked_up.pop("identity").items()}
     return AwaitableGetWebSocketConnectionResult(
         connection_id=connection_id,
         found=True,
-        gateway_id=data["gatewayId"],
-        identity=WebSocketConnectionIdentity(
-            source_ip=data["identity"]["sourceIp"], user_agent=data["identity"]["userAgent"]
-        ),
-        connected_at=data["connectedAt"],
-        last_active_at=data["lastActiveAt"],
+        identity=WebSocketConnectionIdentity(**identity),
+        **looked_up,
     )
 
 
@@ -132,14 +132,8 @@ def get_websocket_connection(
     :param allow_missing: Return ``found=False`` instead of raising when it has closed.
     :param opts: Accepted for the generated-SDK shape; the lookup runs in this process.
     """
-    client = client_for(_program_config())
-    try:
-        connection: Connection | None = client.get(connection_id)
-    except ConnectionNotFoundError:
-        if not allow_missing:
-            raise
-        connection = None
-    return _result(connection_id, connection)
+    layer = config_layer(_program_config())
+    return _result(connection_id, look_up(connection_id, layer, allow_missing=allow_missing))
 
 
 def get_websocket_connection_output(

@@ -1,4 +1,4 @@
-"""Typed errors raised by the lookup core.
+"""Typed errors, each class carrying its facts as data: exit code, retryability, HTTP statuses.
 
 Every message is one line that says what failed and what to do; none ever contains a credential.
 Text a server supplied (its message, request id, excerpts) passes through :func:`shown_text`
@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
 
 REQUIRED_ROLE = "api-gateway.websocketWriter"
 MESSAGE_CHARS = 1000
 """Longest service message shown in an error."""
 REQUEST_ID_CHARS = 128
 """Longest request id shown (Yandex Cloud's are 36-character UUIDs)."""
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_CREDENTIALS = 4
+EXIT_PERMISSION = 5
+
 _MIN_SECRET_CHARS = 8
 _MAX_SECRETS = 256
 _REDACTED = "***"
@@ -69,21 +80,22 @@ def _escaped(char: str) -> str:
 class YandexWebSocketError(Exception):
     """Base class of every error this package raises."""
 
+    exit_code: ClassVar[int] = EXIT_ERROR
+    """The command line's exit status for this error."""
+    retryable: ClassVar[bool] = False
+    """Whether trying the same lookup again may succeed."""
+
 
 class InvalidConnectionIdError(YandexWebSocketError, ValueError):
     """The connection id cannot be looked up; raised before any request is sent."""
 
+    exit_code = EXIT_USAGE
+
 
 class ConfigurationError(YandexWebSocketError, ValueError):
-    """Settings or credentials are missing, conflicting or unsafe; raised before any request."""
+    """Settings are invalid or unsafe (an endpoint, an address); raised before any request."""
 
-
-class CredentialsNotFoundError(ConfigurationError):
-    """No credential was configured anywhere."""
-
-
-class ConflictingCredentialsError(ConfigurationError):
-    """Two credentials were configured at the same level; the package will not guess."""
+    exit_code = EXIT_USAGE
 
 
 class InsecureEndpointError(ConfigurationError):
@@ -94,12 +106,49 @@ class InsecureProxyError(InsecureEndpointError):
     """The proxy settings would carry a token over plain http; raised before anything is sent."""
 
 
+class CredentialsError(ConfigurationError):
+    """The credential settings are missing, conflicting or unusable; raised before any lookup."""
+
+    exit_code = EXIT_CREDENTIALS
+
+
+class CredentialsNotFoundError(CredentialsError):
+    """No credential was configured anywhere, and no VM metadata service provides one."""
+
+
+class ConflictingCredentialsError(CredentialsError):
+    """Two credentials were configured at the same level; the package will not guess."""
+
+
+class InvalidCredentialsError(CredentialsError):
+    """A configured credential cannot be used as given (an unreadable key file, an empty token)."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a client knows about a failed request, for the error that describes it."""
+
+    service: str
+    origin: str
+    credential: str = "the credential"
+    """Where the credential came from (never the secret), e.g. "the IAM token from YC_IAM_TOKEN"."""
+    renewable: bool = False
+    """Whether the credential's tokens come from an exchange (and one renewal was tried)."""
+    connection_id: str = ""
+    endpoint: str = ""
+
+
 class ApiError(YandexWebSocketError):
     """A Yandex Cloud service answered with an error, or could not be reached.
 
     ``message`` is the service's own message from the google.rpc.Status body (or a short excerpt
     of a proxy's non-JSON answer); ``summary`` and ``hint`` say what failed and what to do.
     """
+
+    http_statuses: ClassVar[tuple[int, ...]] = ()
+    """The HTTP statuses this error stands for (see :func:`error_type_for_status`)."""
+    summary_template: ClassVar[str] = "{service} at {origin} refused the request"
+    hint_template: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -125,6 +174,12 @@ class ApiError(YandexWebSocketError):
         self.retry_after = retry_after
         """Seconds the service asked to wait before trying again, if it said."""
         super().__init__(self._render())
+
+    @classmethod
+    def describe(cls, failure: Failure) -> tuple[str, str]:
+        """The summary and the hint of this error for ``failure``."""
+        fields = vars(failure)
+        return cls.summary_template.format(**fields), cls.hint_template.format(**fields)
 
     def _render(self) -> str:
         text = _sentence(self.summary)
@@ -159,26 +214,95 @@ def _rebuild_api_error(cls: type[ApiError], attributes: dict[str, object]) -> Ap
 class ConnectionNotFoundError(ApiError):
     """The connection does not exist or has closed (HTTP 404, gRPC NOT_FOUND)."""
 
+    exit_code = EXIT_NOT_FOUND
+    summary_template = "connection {connection_id!r} was not found at {endpoint}"
+    hint_template = (
+        "it has closed or never existed (connections close after 10 idle minutes and live "
+        "at most 60)"
+    )
+
 
 class PermissionDeniedError(ApiError):
     """The credential lacks a role that allows Connection.Get (HTTP 403)."""
+
+    exit_code = EXIT_PERMISSION
+    http_statuses = (403,)
+    summary_template = "{credential} may not use {service}"
+    hint_template = (
+        f"grant its account the role {REQUIRED_ROLE} (or api-gateway.websocketBroadcaster) on "
+        "the gateway's folder"
+    )
 
 
 class AuthenticationError(ApiError):
     """The credential was rejected (HTTP 401), or a token exchange was refused."""
 
+    exit_code = EXIT_CREDENTIALS
+    http_statuses = (401,)
+    summary_template = "{credential} was rejected by {service}"
+
+    @classmethod
+    def describe(cls, failure: Failure) -> tuple[str, str]:
+        """The rejected credential; a hint for a static token, another for a renewed one."""
+        summary, _ = super().describe(failure)
+        if failure.renewable:
+            return summary, (
+                "the token was renewed once and still rejected: check that the OAuth token or "
+                "service-account key is valid and not revoked"
+            )
+        return summary, (
+            "the IAM token has expired or is invalid: create a new one with `yc iam create-token`"
+        )
+
 
 class ThrottledError(ApiError):
     """Still rate-limited (HTTP 429) after every retry the deadline allowed."""
+
+    retryable = True
+    http_statuses = (429,)
+    summary_template = "{service} at {origin} kept rate-limiting the request"
+    hint_template = "retry later or look up fewer connections at once"
 
 
 class ServiceUnavailableError(ApiError):
     """The service kept failing (5xx or network errors) after every retry the deadline allowed."""
 
+    retryable = True
+    http_statuses = (500, 502, 503, 504)
+    summary_template = "{service} at {origin} kept failing"
+    hint_template = "retry later; see https://status.yandex.cloud"
 
-class DeadlineExceededError(ServiceUnavailableError):
+
+class DeadlineExceededError(ApiError):
     """The lookup's overall deadline passed before a usable answer arrived."""
 
 
 class InvalidResponseError(ApiError):
-    """The service answered with a body that is not a valid, bounded response."""
+    """The service answered with something that is not a valid, bounded response."""
+
+    http_statuses = (300, 301, 302, 303, 304, 305, 307, 308)
+    summary_template = "{service} at {origin} answered with a redirect, which is never followed"
+    hint_template = "point the endpoint at the service itself"
+
+
+_TYPE_FOR_STATUS: dict[int, type[ApiError]] = {
+    status: error_type
+    for error_type in (
+        PermissionDeniedError,
+        AuthenticationError,
+        ThrottledError,
+        ServiceUnavailableError,
+        InvalidResponseError,
+    )
+    for status in error_type.http_statuses
+}
+
+
+def error_type_for_status(
+    status: int, overrides: Mapping[int, type[ApiError]] | None = None
+) -> type[ApiError]:
+    """The error an HTTP status stands for; a service's own ``overrides`` first."""
+    found = (overrides or {}).get(status) or _TYPE_FOR_STATUS.get(status)
+    if found is None and 300 <= status < 400:
+        return InvalidResponseError
+    return found or ApiError

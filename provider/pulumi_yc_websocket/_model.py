@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 
 # Timestamp brings its own pydantic schema: RFC 3339 in, every received digit out in JSON.
-from .timestamps import Timestamp
+from ._timestamps import Timestamp
 
 
 class _ApiModel(BaseModel):

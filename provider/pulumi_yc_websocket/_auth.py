@@ -1,42 +1,49 @@
-"""Credentials that produce IAM tokens, and the process-wide cache of exchanged tokens.
+"""Credentials that produce IAM tokens.
 
 An IAM token is used as is. An OAuth token or a service-account key is exchanged at the IAM
-endpoint, and the VM metadata service hands out tokens; those tokens are cached per credential,
-shared by every client in the process, and renewed shortly before they expire. Concurrent
-callers that find no valid token wait for one exchange instead of each starting their own.
+endpoint, and the VM metadata service hands out tokens; those tokens are kept in a
+:class:`~._token_cache.TokenCache` (the process-wide one for clients built from settings).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import (
+from ._errors import (
     ApiError,
-    ConfigurationError,
     CredentialsNotFoundError,
     DeadlineExceededError,
+    InvalidCredentialsError,
     InvalidResponseError,
     ServiceUnavailableError,
     remember_secret,
 )
-from .retry import Deadline
-from .settings import CREDENTIAL_HELP, Settings
-from .timestamps import parse_timestamp
+from ._retry import Deadline
+from ._service import Service
+from ._settings import CREDENTIAL_HELP, Settings
+from ._timestamps import parse_timestamp
+from ._token_cache import TokenCache
 
 IAM_TOKEN_AUDIENCE = "https://iam.api.cloud.yandex.net/iam/v1/tokens"  # noqa: S105
 IAM_TOKENS_PATH = "/iam/v1/tokens"
 METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"  # noqa: S105
 JWT_LIFETIME_SECONDS = 3600
 _KEY_BANNER = "PLEASE DO NOT REMOVE THIS LINE!"
+IAM = Service("iam")
+METADATA = Service(
+    "metadata",
+    headers={"Metadata-Flavor": "Google"},
+    # A link-local service answers at once or not at all: off a VM, fail fast.
+    connect_timeout=1.0,
+    max_attempts=2,
+)
 _MAX_KEY_FILE_BYTES = 64 * 1024
 
 
@@ -44,7 +51,7 @@ class Exchange(Protocol):
     """Sends one request for a credential and returns the 2xx body, or raises a typed error."""
 
     def __call__(
-        self, method: str, url: str, *, service: str, json_body: object | None = None
+        self, method: str, url: str, *, service: Service, json_body: object | None = None
     ) -> bytes: ...
 
 
@@ -63,68 +70,6 @@ class Credentials(Protocol):
     def invalidate(self, token: str) -> None:
         """Forget ``token`` after the service rejected it."""
         ...
-
-
-@dataclass(frozen=True)
-class _CachedToken:
-    token: str
-    renew_at: float
-
-
-class TokenCache:
-    """Exchanged tokens by credential fingerprint, renewed shortly before they expire."""
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
-        self._tokens: dict[str, _CachedToken] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-        self.exchanges = 0
-        """How many exchanges this cache started (for tests and benchmarks)."""
-
-    def get(self, key: str, deadline: Deadline, fetch: Callable[[], tuple[str, float]]) -> str:
-        """The cached token for ``key``, or the result of one ``fetch`` shared by all waiters.
-
-        ``fetch`` returns the token and its lifetime in seconds.
-        """
-        cached = self._tokens.get(key)
-        if cached is not None and self._clock() < cached.renew_at:
-            return cached.token
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        if not lock.acquire(timeout=max(deadline.remaining(), 0.001)):
-            raise DeadlineExceededError(
-                f"the lookup's deadline of {deadline.seconds:g}s passed waiting for a token",
-                service="iam",
-            )
-        try:
-            cached = self._tokens.get(key)
-            if cached is not None and self._clock() < cached.renew_at:
-                return cached.token
-            self.exchanges += 1
-            token, lifetime = fetch()
-            # Renew early: 10% of the lifetime, at most 5 minutes before expiry.
-            margin = min(300.0, lifetime * 0.1)
-            self._tokens[key] = _CachedToken(token, self._clock() + lifetime - margin)
-            return token
-        finally:
-            lock.release()
-
-    def invalidate(self, key: str, token: str) -> None:
-        """Drop ``token`` if it is still the cached one (another thread may have renewed it)."""
-        with self._guard:
-            cached = self._tokens.get(key)
-            if cached is not None and cached.token == token:
-                del self._tokens[key]
-
-    def clear(self) -> None:
-        """Forget every token."""
-        with self._guard:
-            self._tokens.clear()
-
-
-TOKEN_CACHE = TokenCache()
-"""The process-wide cache every client shares."""
 
 
 class IamToken:
@@ -157,7 +102,7 @@ class _ExchangedCredentials:
     def __init__(self, secret_material: str, endpoint: str, cache: TokenCache | None) -> None:
         digest = hashlib.sha256(f"{endpoint}\0{secret_material}".encode()).hexdigest()
         self._cache_key = f"{type(self).__name__}:{digest}"
-        self._cache = cache or TOKEN_CACHE
+        self._cache = cache if cache is not None else TokenCache()
 
     def token(self, exchange: Exchange, deadline: Deadline) -> str:
         """A cached token, or a fresh one from a single exchange."""
@@ -226,7 +171,7 @@ class OAuthToken(_ExchangedCredentials):
         body = exchange(
             "POST",
             self._url,
-            service="iam",
+            service=IAM,
             json_body={"yandexPassportOauthToken": self._oauth_token},
         )
         return _iam_token_from(body)
@@ -267,19 +212,19 @@ def load_authorized_key(path_or_json: str, origin: str) -> _AuthorizedKey:
     if not text.startswith("{"):
         raw, reason = _read_key_file(text)
         if raw is None:
-            raise ConfigurationError(
+            raise InvalidCredentialsError(
                 f"cannot read the service-account key file named by {origin}: {reason}; "
                 "give a readable path or the key's JSON"
             )
         if len(raw) > _MAX_KEY_FILE_BYTES:
-            raise ConfigurationError(
+            raise InvalidCredentialsError(
                 f"the service-account key file named by {origin} is larger than "
                 f"{_MAX_KEY_FILE_BYTES} bytes; an authorized key is about 3 KB"
             )
         text = raw.decode("utf-8", errors="replace")
     data = _json_or_not(text)
     if data is _NOT_JSON:
-        raise ConfigurationError(
+        raise InvalidCredentialsError(
             f"the service-account key from {origin} is not JSON; create one with "
             "`yc iam key create --service-account-name NAME -o key.json`"
         )
@@ -289,7 +234,7 @@ def load_authorized_key(path_or_json: str, origin: str) -> _AuthorizedKey:
         if not isinstance(data, dict) or not isinstance(data.get(name), str) or not data[name]
     ]
     if missing:
-        raise ConfigurationError(
+        raise InvalidCredentialsError(
             f"the service-account key from {origin} lacks {', '.join(missing)}; use the JSON "
             "that `yc iam key create` writes"
         )
@@ -328,7 +273,7 @@ class ServiceAccountKey(_ExchangedCredentials):
         except (ValueError, TypeError):
             key = None
         if key is None:
-            raise ConfigurationError(
+            raise InvalidCredentialsError(
                 f"the private_key of the service-account key from {origin} is not a PEM RSA "
                 "key; use the JSON that `yc iam key create` writes"
             )
@@ -354,7 +299,7 @@ class ServiceAccountKey(_ExchangedCredentials):
         return signed
 
     def _fetch(self, exchange: Exchange) -> tuple[str, float]:
-        body = exchange("POST", self._url, service="iam", json_body={"jwt": self.jwt()})
+        body = exchange("POST", self._url, service=IAM, json_body={"jwt": self.jwt()})
         return _iam_token_from(body)
 
 
@@ -375,14 +320,15 @@ class MetadataCredentials(_ExchangedCredentials):
     def _fetch(self, exchange: Exchange) -> tuple[str, float]:
         # Errors are raised outside the except blocks, so none chains another (or its text).
         try:
-            body: bytes | None = exchange("GET", self._url, service="metadata")
+            body: bytes | None = exchange("GET", self._url, service=METADATA)
         except ApiError as exc:
             failure: ApiError | None = exc
             body = None
         else:
             failure = None
         if failure is not None:
-            if isinstance(failure, ServiceUnavailableError) and failure.http_status is None:
+            unanswered = isinstance(failure, ServiceUnavailableError | DeadlineExceededError)
+            if unanswered and failure.http_status is None:
                 raise CredentialsNotFoundError(
                     f"no credential is configured and no VM metadata service answered; "
                     f"{CREDENTIAL_HELP}"
@@ -407,11 +353,11 @@ class MetadataCredentials(_ExchangedCredentials):
         return answer.access_token, float(max(1, answer.expires_in))
 
 
-def credentials_from_source(settings: Settings, cache: TokenCache | None = None) -> Credentials:
-    """Build the credentials the resolved settings describe."""
+def credentials_for(settings: Settings, cache: TokenCache | None = None) -> Credentials:
+    """The credentials the resolved settings describe; exchanged tokens kept in ``cache``."""
     source = settings.credential
     if source is None:
-        raise ConfigurationError("no credential was resolved; pass credentials explicitly")
+        raise CredentialsNotFoundError("no credential was resolved; pass credentials explicitly")
     if source.kind == "iam_token":
         return IamToken(source.secret, source.origin)
     if source.kind == "oauth_token":

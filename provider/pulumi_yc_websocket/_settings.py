@@ -1,0 +1,188 @@
+"""Where to send lookups and with which credential, resolved from layers of settings.
+
+A layer maps setting names (:data:`SETTING_NAMES`) to values and says where each came from.
+:meth:`Settings.resolve` reads the layers it is given in order, then the environment, then falls
+back to the VM metadata service; the first layer that sets a value wins, and two credentials in
+one layer are an error. Explicit arguments are the first layer; the Pulumi face adds the stack
+config as the next one.
+
+Environment (the Terraform provider's and the yc CLI's names): ``YC_IAM_TOKEN``, ``YC_TOKEN``,
+``YC_SERVICE_ACCOUNT_KEY_FILE``, ``YC_ENDPOINT``, ``YC_APIGATEWAY_CONNECTIONS_ENDPOINT``,
+``YC_IAM_ENDPOINT``, ``YC_METADATA_ADDR``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ._errors import ConflictingCredentialsError, InvalidCredentialsError
+from ._urls import service_url, validate_endpoint, validate_metadata_addr
+
+DEFAULT_API_ENDPOINT = "api.cloud.yandex.net:443"
+DEFAULT_METADATA_ADDR = "169.254.169.254"
+CONNECTIONS_SERVICE_PREFIX = "apigateway-connections"
+IAM_SERVICE_PREFIX = "iam"
+
+CredentialKind = Literal["iam_token", "oauth_token", "service_account_key", "metadata"]
+
+CREDENTIAL_SETTINGS: Mapping[str, CredentialKind | None] = {
+    "iam_token": "iam_token",
+    "token": None,  # an IAM token or an OAuth token, told apart by its shape
+    "service_account_key": "service_account_key",
+}
+"""The settings that hold a credential, and the kind each one holds."""
+ENDPOINT_SETTINGS = ("api_endpoint", "connections_endpoint", "iam_endpoint", "metadata_addr")
+SETTING_NAMES = (*CREDENTIAL_SETTINGS, *ENDPOINT_SETTINGS)
+"""Every setting a layer may hold."""
+ENVIRONMENT_VARIABLES: Mapping[str, str] = {
+    "iam_token": "YC_IAM_TOKEN",
+    "token": "YC_TOKEN",
+    "service_account_key": "YC_SERVICE_ACCOUNT_KEY_FILE",
+    "api_endpoint": "YC_ENDPOINT",
+    "connections_endpoint": "YC_APIGATEWAY_CONNECTIONS_ENDPOINT",
+    "iam_endpoint": "YC_IAM_ENDPOINT",
+    "metadata_addr": "YC_METADATA_ADDR",
+}
+"""The environment variable of each setting."""
+
+CREDENTIAL_HELP = (
+    "set YC_IAM_TOKEN (e.g. `export YC_IAM_TOKEN=$(yc iam create-token)`), YC_TOKEN (OAuth) or "
+    "YC_SERVICE_ACCOUNT_KEY_FILE, or Pulumi config yandex:token / yandex:serviceAccountKeyFile "
+    "(`pulumi config set --secret yandex:token ...`), or run on a Yandex Cloud VM with a "
+    "service account attached"
+)
+
+_IAM_TOKEN_SHAPE = re.compile(r"t1\.[^.\s]+\.[^.\s]+")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configured value and where it came from (the value of a credential is never shown)."""
+
+    value: str = field(repr=False)
+    origin: str
+    """Where it was set, for messages: ``YC_TOKEN``, ``Pulumi config yandex:token``..."""
+
+
+SettingsLayer = Mapping[str, Setting]
+"""Settings by name (:data:`SETTING_NAMES`), as one source sets them."""
+
+
+def arguments_layer(**values: str | None) -> dict[str, Setting]:
+    """The settings given as arguments (``None``: not given)."""
+    unknown = set(values) - set(SETTING_NAMES)
+    if unknown:
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    return {
+        name: Setting(value, f"the {name} argument")
+        for name, value in values.items()
+        if value is not None
+    }
+
+
+def environment_layer(environ: Mapping[str, str] | None = None) -> dict[str, Setting]:
+    """The settings of the environment (``os.environ`` by default); empty variables are unset."""
+    env = os.environ if environ is None else environ
+    return {
+        name: Setting(env[variable], variable)
+        for name, variable in ENVIRONMENT_VARIABLES.items()
+        if env.get(variable, "").strip()
+    }
+
+
+@dataclass(frozen=True)
+class CredentialSource:
+    """One configured credential: its kind, where it was found, and its secret (never shown)."""
+
+    kind: CredentialKind
+    origin: str
+    secret: str = field(default="", repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.kind.replace('_', ' ')} from {self.origin}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved endpoints and credential for the lookup client."""
+
+    connections_endpoint: str
+    iam_endpoint: str
+    metadata_addr: str
+    credential: CredentialSource | None
+    """The configured credential; ``None`` when resolved without one."""
+
+    @classmethod
+    def resolve(
+        cls,
+        *layers: SettingsLayer,
+        environ: Mapping[str, str] | None = None,
+        resolve_credential: bool = True,
+        **arguments: str | None,
+    ) -> Settings:
+        """Resolve from ``arguments``, then ``layers`` in order, then the environment.
+
+        ``environ`` defaults to ``os.environ``. ``resolve_credential=False`` skips the
+        credential (the caller has its own): credentials anywhere are neither used nor checked.
+        """
+        ordered = (arguments_layer(**arguments), *layers, environment_layer(environ))
+
+        def first(name: str) -> str | None:
+            found = next((layer[name] for layer in ordered if name in layer), None)
+            return found.value if found is not None else None
+
+        api_root = first("api_endpoint") or DEFAULT_API_ENDPOINT
+        connections = first("connections_endpoint") or service_url(
+            CONNECTIONS_SERVICE_PREFIX, api_root
+        )
+        iam = first("iam_endpoint") or service_url(IAM_SERVICE_PREFIX, api_root)
+        return cls(
+            connections_endpoint=validate_endpoint(connections, "connections endpoint"),
+            iam_endpoint=validate_endpoint(iam, "IAM endpoint"),
+            metadata_addr=validate_metadata_addr(first("metadata_addr") or DEFAULT_METADATA_ADDR),
+            credential=_resolve_credential(ordered) if resolve_credential else None,
+        )
+
+
+def looks_like_iam_token(token: str) -> bool:
+    """IAM tokens start with ``t1.`` and have two dots; anything else is taken as OAuth."""
+    return _IAM_TOKEN_SHAPE.fullmatch(token.strip()) is not None
+
+
+def _credentials_in(layer: SettingsLayer) -> list[CredentialSource]:
+    found = []
+    for name, kind in CREDENTIAL_SETTINGS.items():
+        setting = layer.get(name)
+        if setting is None:
+            continue
+        secret = setting.value.strip()
+        if not secret:
+            raise InvalidCredentialsError(
+                f"{setting.origin} is set but empty; give the credential or unset it"
+            )
+        if kind is None:
+            kind = "iam_token" if looks_like_iam_token(secret) else "oauth_token"
+        found.append(CredentialSource(kind, setting.origin, secret))
+    return found
+
+
+def _resolve_credential(layers: tuple[SettingsLayer, ...]) -> CredentialSource:
+    for layer in layers:
+        found = _credentials_in(layer)
+        if len(found) > 1:
+            origins = [source.origin for source in found]
+            names = (
+                f"both {origins[0]} and {origins[1]} are set"
+                if len(origins) == 2
+                else f"{', '.join(origins[:-1])} and {origins[-1]} are all set"
+            )
+            raise ConflictingCredentialsError(
+                f"conflicting credentials: {names}; keep only one of them"
+            )
+        if found:
+            return found[0]
+    return CredentialSource("metadata", "the VM metadata service (no other credential is set)")

@@ -1,0 +1,1 @@
+"""What the tests share: the emulator handle and its seed."""
