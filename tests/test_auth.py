@@ -235,64 +235,150 @@ def test_unknown_service_account_key_is_rejected_by_iam(
     assert "PRIVATE KEY" not in str(caught.value)
 
 
+CREATE_KEY = "`yc iam key create --service-account-name NAME -o key.json`"
+
+
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("content", "problem"),
     [
-        (
-            "{not json",
-            "the service-account key from YC_SERVICE_ACCOUNT_KEY_FILE is not JSON; create one "
-            "with `yc iam key create --service-account-name NAME -o key.json`",
-        ),
+        ("{not json", f"is not valid JSON; create a key with {CREATE_KEY}"),
         (
             '{"service_account_id": "aje1"}',
-            "the service-account key from YC_SERVICE_ACCOUNT_KEY_FILE lacks id, private_key; "
-            "use the JSON that `yc iam key create` writes",
+            "lacks id, private_key; use the JSON that `yc iam key create` writes",
         ),
         (
             '{"id": 5, "service_account_id": "", "private_key": "x"}',
-            "the service-account key from YC_SERVICE_ACCOUNT_KEY_FILE lacks id, "
-            "service_account_id; use the JSON that `yc iam key create` writes",
-        ),
-        (
-            '{"id": "k", "service_account_id": "s", "private_key": "PRIVATE-SECRET"}',
-            "the private_key of the service-account key from YC_SERVICE_ACCOUNT_KEY_FILE is not "
-            "a PEM RSA key; use the JSON that `yc iam key create` writes",
-        ),
-        (
-            '{"id": "k", "service_account_id": "s", "private_key": '
-            '"PLEASE DO NOT REMOVE THIS LINE! only the banner"}',
-            "the private_key of the service-account key from YC_SERVICE_ACCOUNT_KEY_FILE is not "
-            "a PEM RSA key; use the JSON that `yc iam key create` writes",
+            "lacks id, service_account_id; use the JSON that `yc iam key create` writes",
         ),
     ],
 )
-def test_bad_key_files(emulator: Any, tmp_path: Path, content: str, message: str) -> None:
+def test_bad_key_files(emulator: Any, tmp_path: Path, content: str, problem: str) -> None:
     path = tmp_path / "key.json"
     path.write_text(content, encoding="utf-8")
-    # As a file path, and as the JSON text itself.
-    for value in (str(path), content):
+    # As a file path (named in the message), and as the JSON text itself.
+    for value, source in (
+        (
+            str(path),
+            f"the service-account key file {str(path)!r} named by YC_SERVICE_ACCOUNT_KEY_FILE",
+        ),
+        (content, "the service-account key JSON from YC_SERVICE_ACCOUNT_KEY_FILE"),
+    ):
         environ = {**emulator.env, "YC_SERVICE_ACCOUNT_KEY_FILE": value}
         with pytest.raises(ConfigurationError) as caught:
             emulator.client_for(environ=environ)
-        assert str(caught.value) == message
-        assert "PRIVATE-SECRET" not in str(caught.value)
+        assert str(caught.value) == f"{source} {problem}"
+    assert emulator.requests() == []
+
+
+def _key_json(private_key: str) -> str:
+    banner = "PLEASE DO NOT REMOVE THIS LINE! Yandex.Cloud SA Key ID <ajekey>\n"
+    return json.dumps(
+        {"id": "ajekey", "service_account_id": "ajesa", "private_key": banner + private_key}
+    )
+
+
+def _pem(key: Any, password: bytes | None = None) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    encryption = (
+        serialization.BestAvailableEncryption(password)
+        if password
+        else serialization.NoEncryption()
+    )
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    ).decode()
+
+
+def _private_keys() -> dict[str, str]:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    return {
+        "EC": _pem(ec.generate_private_key(ec.SECP256R1())),
+        "Ed25519": _pem(ed25519.Ed25519PrivateKey.generate()),
+        "encrypted RSA": _pem(rsa.generate_private_key(65537, 2048), b"hunter2-pass"),
+        "not PEM": "PRIVATE-SECRET",
+        "banner only": "",
+    }
+
+
+KEY_PROBLEMS = {
+    "EC": "is an EC (secp256r1) key, not RSA: IAM takes JWTs signed with PS256, an RSA "
+    f"signature; {CREATE_KEY} makes an RSA key",
+    "Ed25519": "is an Ed25519 key, not RSA: IAM takes JWTs signed with PS256, an RSA "
+    f"signature; {CREATE_KEY} makes an RSA key",
+    "encrypted RSA": "is encrypted (password-protected); use the unencrypted RSA key that "
+    f"{CREATE_KEY} writes",
+    "not PEM": f"is not a PEM private key; use the JSON that {CREATE_KEY} writes",
+    "banner only": f"is not a PEM private key; use the JSON that {CREATE_KEY} writes",
+}
+
+
+@pytest.mark.parametrize("kind", list(KEY_PROBLEMS))
+def test_unusable_private_keys_say_what_they_are(emulator: Any, tmp_path: Path, kind: str) -> None:
+    """One typed line naming the file: no traceback from the JWT library."""
+    path = tmp_path / "key.json"
+    path.write_text(_key_json(_private_keys()[kind]), encoding="utf-8")
+    setting = "Pulumi config yandex:serviceAccountKeyFile"
+    for value, source in (
+        (str(path), f"the service-account key file {str(path)!r} named by {setting}"),
+        (path.read_text("utf-8"), f"the service-account key JSON from {setting}"),
+    ):
+        with pytest.raises(ConfigurationError) as caught:
+            emulator.client_for(config={"yandex:serviceAccountKeyFile": value})
+        assert str(caught.value) == f"the private_key in {source} {KEY_PROBLEMS[kind]}"
+        assert "PRIVATE" not in str(caught.value)
     assert emulator.requests() == []
 
 
 @pytest.mark.parametrize(
-    ("name", "reason"), [("missing.json", "No such file or directory"), ("", "Is a directory")]
+    "value", ["[1,2]", "[]", "id: x", "x" * 5000, "a\x00b", "y0_AgAAAAAtokenInTheWrongPlace"]
 )
-def test_unreadable_key_file(emulator: Any, tmp_path: Path, name: str, reason: str) -> None:
-    path = tmp_path / name
+def test_a_key_setting_that_is_neither_json_nor_a_file(emulator: Any, value: str) -> None:
+    environ = {**emulator.env, "YC_SERVICE_ACCOUNT_KEY_FILE": value}
     with pytest.raises(ConfigurationError) as caught:
-        emulator.client_for(
-            config={"yandex:serviceAccountKeyFile": str(path)}, environ=emulator.env
-        )
+        emulator.client_for(environ=environ)
     assert str(caught.value) == (
-        "cannot read the service-account key file named by Pulumi config "
-        f"yandex:serviceAccountKeyFile: {reason}; give a readable path or the key's JSON"
+        "YC_SERVICE_ACCOUNT_KEY_FILE is neither valid JSON of an authorized key nor an existing "
+        f"file; give the path of the key file or its JSON (create one with {CREATE_KEY})"
     )
     assert emulator.requests() == []
+
+
+def test_unreadable_key_file(emulator: Any, tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        emulator.client_for(config={"yandex:serviceAccountKeyFile": str(tmp_path)})
+    assert str(caught.value) == (
+        "cannot read the service-account key file named by Pulumi config "
+        "yandex:serviceAccountKeyFile: Is a directory; give a readable path or the key's JSON"
+    )
+    assert emulator.requests() == []
+
+
+def test_an_oauth_token_in_yc_iam_token_is_told_to_use_yc_token(
+    emulator: Any, connection: dict[str, Any]
+) -> None:
+    emulator.backend.add_oauth_token(OAUTH, roles=[WRITER])
+    client = emulator.client_for(environ={**emulator.env, "YC_IAM_TOKEN": OAUTH})
+    with pytest.raises(AuthenticationError) as caught:
+        client.get(CONNECTION_ID)
+    assert str(caught.value).startswith(
+        "The IAM token from YC_IAM_TOKEN was rejected by connections. It does not look like an "
+        "IAM token (t1. and two dots): if it is an OAuth token, set it as YC_TOKEN (or Pulumi "
+        "config yandex:token) instead, which exchanges it for IAM tokens. (service said: "
+    )
+    assert OAUTH not in str(caught.value)
+
+
+def test_a_rejected_iam_shaped_token_keeps_the_expiry_hint(
+    emulator: Any, connection: dict[str, Any]
+) -> None:
+    emulator.backend.expire_token(emulator.token)
+    client = emulator.client_for(environ={**emulator.env, "YC_IAM_TOKEN": emulator.token})
+    with pytest.raises(AuthenticationError) as caught:
+        client.get(CONNECTION_ID)
+    assert "The IAM token has expired or is invalid: create a new one" in str(caught.value)
+    assert "YC_TOKEN" not in str(caught.value)
 
 
 # -- metadata --------------------------------------------------------------------------------
@@ -325,11 +411,13 @@ def test_metadata_without_service_account(emulator: Any, connection: dict[str, A
     client = emulator.client_for(environ=emulator.env)
     with pytest.raises(CredentialsNotFoundError) as caught:
         client.get(CONNECTION_ID)
-    assert str(caught.value) == (
-        f"this VM has no service account attached; attach one, or {HELP_FRAGMENT} "
-        "(`pulumi config set --secret yandex:token ...`), or run on a Yandex Cloud VM with a "
-        "service account attached"
+    message = str(caught.value)
+    attach = "attach one to the VM (`yc compute instance update --service-account-name`)"
+    assert message == (
+        f"this VM has no service account attached: {attach}, or {HELP_FRAGMENT} "
+        "(`pulumi config set --secret yandex:token ...`)"
     )
+    assert message.count("service account attached") == 1
     assert [(r.service, r.status) for r in emulator.requests()] == [("metadata", 404)]
 
 

@@ -193,8 +193,9 @@ def test_unsafe_endpoint_exits_2(cli: Any, emulator: Any) -> None:
     result = cli("get", CONNECTION_ID, "--endpoint", "http://conn.example")
     assert result.code == EXIT_USAGE
     assert one_error_line(result.stderr) == (
-        "connections endpoint http://conn.example uses plain http: a bearer token is only sent "
-        "over https, or over http to a loopback address such as a local emulator"
+        "connections endpoint 'http://conn.example' from the connections_endpoint argument uses "
+        "plain http: a bearer token is only sent over https, or over http to a loopback address "
+        "such as a local emulator"
     )
 
 
@@ -221,7 +222,8 @@ def test_no_credentials_exits_4(
     result = cli("get", CONNECTION_ID)
     assert result.code == EXIT_CREDENTIALS == 4
     assert one_error_line(result.stderr).startswith(
-        "this VM has no service account attached; attach one, or set YC_IAM_TOKEN"
+        "this VM has no service account attached: attach one to the VM (`yc compute instance "
+        "update --service-account-name`), or set YC_IAM_TOKEN"
     )
     assert [r.service for r in emulator.requests()] == ["metadata"]
 
@@ -255,7 +257,10 @@ def test_bad_key_file_exits_4(
     monkeypatch.setenv("YC_SERVICE_ACCOUNT_KEY_FILE", str(tmp_path / "absent.json"))
     result = cli("get", CONNECTION_ID)
     assert result.code == EXIT_CREDENTIALS
-    assert one_error_line(result.stderr).startswith("cannot read the service-account key file")
+    assert one_error_line(result.stderr).startswith(
+        "YC_SERVICE_ACCOUNT_KEY_FILE is neither valid JSON of an authorized key nor an existing "
+        "file"
+    )
 
 
 def test_permission_denied_exits_5(

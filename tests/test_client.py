@@ -16,6 +16,7 @@ from pulumi_yc_websocket._client import connection_url, validate_connection_id
 from pulumi_yc_websocket._errors import (
     ApiError,
     AuthenticationError,
+    ConfigurationError,
     ConnectionNotFoundError,
     DeadlineExceededError,
     InsecureEndpointError,
@@ -489,10 +490,13 @@ def test_deadline_covers_the_token_exchange(emulator: Any, connection: dict[str,
             "connection id has an unpaired surrogate (U+D800) at position 1; "
             "check for stray newlines or tabs",
         ),
-        (123, "connection id must be a string, not int"),
-        (None, "connection id must be a string, not NoneType"),
-        (b"abc", "connection id must be a string, not bytes"),
-        (["abc"], "connection id must be a string, not list"),
+        (123, 'connection id must be a string, not the number 123; pass it as text, e.g. "123"'),
+        # Pulumi carries every number as a float: 5 arrives as 5.0.
+        (5.0, 'connection id must be a string, not the number 5; pass it as text, e.g. "5"'),
+        (True, "connection id must be a string, not the boolean True"),
+        (None, "connection id is missing (None); pass the id API Gateway gave the connection"),
+        (b"abc", "connection id must be a string, not bytes; decode it first (value.decode())"),
+        (["abc"], "connection id must be a string, not a list"),
     ],
 )
 def test_invalid_ids_are_refused_before_any_request(
@@ -599,8 +603,12 @@ def test_plain_http_to_a_remote_host_is_refused_before_connecting(
 
 
 def test_endpoint_with_a_path_is_refused(emulator: Any) -> None:
-    with pytest.raises(InsecureEndpointError, match="without a path"):
+    with pytest.raises(ConfigurationError) as caught:
         ConnectionsClient(IamToken(emulator.token), endpoint=emulator.url + "/apigateways")
+    assert str(caught.value) == (
+        f"connections endpoint '{emulator.url}/apigateways' has a path; give the base URL only, "
+        f"'{emulator.url}'"
+    )
 
 
 # -- sharing ---------------------------------------------------------------------------------

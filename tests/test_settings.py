@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_yc_websocket._auth import MetadataCredentials
 from pulumi_yc_websocket._errors import (
     ConfigurationError,
     ConflictingCredentialsError,
@@ -341,21 +342,49 @@ def test_service_endpoint_order_argument_config_environment_derived() -> None:
     assert derived.connections_endpoint == "https://apigateway-connections.root.example"
 
 
+API_ROOT_SHAPE = "host[:port] or https://host[:port], e.g. api.cloud.yandex.net:443"
+
+
 @pytest.mark.parametrize(
-    ("api_root", "error", "fragment"),
+    ("api_root", "error", "message"),
     [
-        ("http://api.example.com", InsecureEndpointError, "must be host[:port] or https://"),
-        ("https://api.example.com/v1", InsecureEndpointError, "must be host[:port] or https://"),
-        ("https://api.example.com?x=1", InsecureEndpointError, "must be host[:port] or https://"),
-        ("api.example.com:https", ConfigurationError, "is not host[:port]"),
+        (
+            "http://api.example.com",
+            ConfigurationError,
+            f"API endpoint 'http://api.example.com' from YC_ENDPOINT must be {API_ROOT_SHAPE} "
+            "(the services under it are reached over https; for a local emulator set the "
+            "connections and IAM endpoints instead)",
+        ),
+        (
+            "https://api.example.com:8443/v1",
+            ConfigurationError,
+            f"API endpoint 'https://api.example.com:8443/v1' from YC_ENDPOINT must be "
+            f"{API_ROOT_SHAPE} (the services",
+        ),
+        ("https://api.example.com?x=1", ConfigurationError, "must be host[:port] or https://"),
+        (
+            "api.example.com:https",
+            ConfigurationError,
+            f"API endpoint 'api.example.com:https' from YC_ENDPOINT is not host[:port]; "
+            f"use {API_ROOT_SHAPE}",
+        ),
+        ("a:b:c", ConfigurationError, "API endpoint 'a:b:c' from YC_ENDPOINT is not host[:port]"),
         (":443", ConfigurationError, "is not host[:port]"),
+        (
+            "user:pw@api.example.com",
+            InsecureEndpointError,
+            "API endpoint '***@api.example.com' from YC_ENDPOINT has credentials in the URL",
+        ),
+        ("api.exa$mple.com", InsecureEndpointError, "has a host that URL parsers read differently"),
     ],
 )
 def test_bad_api_roots_are_refused(
-    api_root: str, error: type[ConfigurationError], fragment: str
+    api_root: str, error: type[ConfigurationError], message: str
 ) -> None:
-    with pytest.raises(error, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ConfigurationError) as caught:
         resolve(environ={"YC_ENDPOINT": api_root})
+    assert type(caught.value) is error
+    assert message in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -375,28 +404,21 @@ def test_valid_endpoints(url: str, expected: str) -> None:
     assert validate_endpoint(url, "connections endpoint") == expected
 
 
+PLAIN_HTTP = (
+    "uses plain http: a bearer token is only sent over https, or over http to a loopback "
+    "address such as a local emulator"
+)
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
+        ("http://conn.example", f"connections endpoint 'http://conn.example' {PLAIN_HTTP}"),
+        ("http://169.254.169.254", f"connections endpoint 'http://169.254.169.254' {PLAIN_HTTP}"),
+        ("http://10.0.0.1:80", f"connections endpoint 'http://10.0.0.1:80' {PLAIN_HTTP}"),
         (
-            "http://conn.example",
-            "connections endpoint http://conn.example uses plain http: a bearer token is only "
-            "sent over https, or over http to a loopback address such as a local emulator",
-        ),
-        (
-            "http://169.254.169.254",
-            "connections endpoint http://169.254.169.254 uses plain http: a bearer token is only "
-            "sent over https, or over http to a loopback address such as a local emulator",
-        ),
-        (
-            "http://10.0.0.1:80",
-            "connections endpoint http://10.0.0.1 uses plain http: a bearer token is only "
-            "sent over https, or over http to a loopback address such as a local emulator",
-        ),
-        (
-            "http://localhost.evil.example",
-            "connections endpoint http://localhost.evil.example uses plain http: a bearer token "
-            "is only sent over https, or over http to a loopback address such as a local emulator",
+            "http://localhost.evil.example/x",
+            f"connections endpoint 'http://localhost.evil.example/x' {PLAIN_HTTP}",
         ),
         (
             "https://user:hunter2@conn.example",
@@ -409,36 +431,18 @@ def test_valid_endpoints(url: str, expected: str) -> None:
             "them and configure a token instead",
         ),
         (
-            "https://conn.example/apigateways",
-            "connections endpoint https://conn.example must be a base URL without a path, "
-            "query or fragment",
+            "https://evil.example#@conn.example",
+            "connections endpoint 'https://***@conn.example' has credentials in the URL; remove "
+            "them and configure a token instead",
         ),
         (
-            "https://conn.example?token=1",
-            "connections endpoint https://conn.example must be a base URL without a path, "
-            "query or fragment",
-        ),
-        (
-            "https://conn.example#x",
-            "connections endpoint https://conn.example must be a base URL without a path, "
-            "query or fragment",
-        ),
-        (
-            "conn.example",
-            "connections endpoint 'conn.example' must be an https:// URL, e.g. https://host.example",
-        ),
-        (
-            "ftp://conn.example",
-            "connections endpoint ftp://conn.example must be an https:// URL, "
-            "e.g. https://conn.example",
-        ),
-        (
-            "https://",
-            "connections endpoint 'https://' must be an https:// URL, e.g. https://host.example",
+            "http://127.0.0.1%2f.evil.example",
+            "connections endpoint 'http://127.0.0.1%2f.evil.example' has a host that URL "
+            "parsers read differently; use a host name or an IP address",
         ),
     ],
 )
-def test_unsafe_endpoints_are_refused(url: str, message: str) -> None:
+def test_unsafe_endpoints_are_refused_as_insecure(url: str, message: str) -> None:
     with pytest.raises(InsecureEndpointError) as caught:
         validate_endpoint(url, "connections endpoint")
     assert str(caught.value) == message
@@ -446,11 +450,116 @@ def test_unsafe_endpoints_are_refused(url: str, message: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "http://127.0.0.1:33767/foo",
+            "connections endpoint 'http://127.0.0.1:33767/foo' has a path; give the base URL "
+            "only, 'http://127.0.0.1:33767'",
+        ),
+        (
+            "https://conn.example:8443/apigateways",
+            "connections endpoint 'https://conn.example:8443/apigateways' has a path; give the "
+            "base URL only, 'https://conn.example:8443'",
+        ),
+        (
+            "https://conn.example?token=1",
+            "connections endpoint 'https://conn.example?token=1' has a query; give the base URL "
+            "only, 'https://conn.example'",
+        ),
+        (
+            "https://conn.example/x?y#z",
+            "connections endpoint 'https://conn.example/x?y#z' has a path and a query and a "
+            "fragment; give the base URL only, 'https://conn.example'",
+        ),
+        (
+            "conn.example",
+            "connections endpoint 'conn.example' must start with https:// (http:// only for a "
+            "loopback address); use 'https://conn.example'",
+        ),
+        (
+            "ftp://conn.example:21",
+            "connections endpoint 'ftp://conn.example:21' must start with https:// (http:// "
+            "only for a loopback address); use 'https://conn.example:21'",
+        ),
+        (
+            "ws://127.0.0.1:8080",
+            "connections endpoint 'ws://127.0.0.1:8080' must start with https:// (http:// only "
+            "for a loopback address); use 'http://127.0.0.1:8080'",
+        ),
+        (
+            "https://",
+            "connections endpoint 'https://' must start with https:// (http:// only for a "
+            "loopback address); use e.g. https://HOST[:PORT]",
+        ),
+        (
+            "https://conn.example:99999",
+            "connections endpoint 'https://conn.example:99999' is not a valid URL (a port is "
+            "1-65535); expected https://HOST[:PORT]",
+        ),
+    ],
+)
+def test_endpoint_shape_problems_are_configuration_errors(url: str, message: str) -> None:
+    """Not a security refusal: shown as given (port, path), with the shape to use instead."""
+    with pytest.raises(ConfigurationError) as caught:
+        validate_endpoint(url, "connections endpoint")
+    assert type(caught.value) is ConfigurationError
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
     "url", ["https://conn.example?", "https://conn.example#", "http://[::1]:8080?"]
 )
 def test_empty_query_or_fragment_is_refused(url: str) -> None:
-    with pytest.raises(InsecureEndpointError, match="without a path, query or fragment"):
+    with pytest.raises(ConfigurationError, match=r"has a (query|fragment); give the base URL"):
         validate_endpoint(url, "connections endpoint")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://iam.api.cloud.yandex.net/iam/v1/tokens",
+        "https://iam.api.cloud.yandex.net/iam/v1/tokens/",
+        "https://iam.api.cloud.yandex.net/",
+    ],
+)
+def test_the_iam_endpoint_takes_the_token_url_users_copy(url: str) -> None:
+    settings = resolve(environ={"YC_IAM_ENDPOINT": url})
+    assert settings.iam_endpoint == "https://iam.api.cloud.yandex.net"
+
+
+def test_another_path_on_the_iam_endpoint_says_what_is_accepted() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        resolve(environ={"YC_IAM_ENDPOINT": "https://iam.example:8443/iam/v1"})
+    assert type(caught.value) is ConfigurationError
+    assert str(caught.value) == (
+        "IAM endpoint 'https://iam.example:8443/iam/v1' from YC_IAM_ENDPOINT has a path; give "
+        "the base URL only, 'https://iam.example:8443' (or the token URL "
+        "https://iam.example:8443/iam/v1/tokens)"
+    )
+
+
+def test_the_connections_endpoint_takes_no_path() -> None:
+    with pytest.raises(ConfigurationError, match="has a path"):
+        resolve(environ={"YC_APIGATEWAY_CONNECTIONS_ENDPOINT": "https://c.example/iam/v1/tokens"})
+
+
+def test_messages_name_the_setting_the_value_came_from() -> None:
+    url = "http://conn.example:8080"
+    for kwargs, origin in (
+        ({"connections_endpoint": url, "environ": {}}, "the connections_endpoint argument"),
+        (
+            {"config": {"yc-websocket:connectionsEndpoint": url}, "environ": {}},
+            "Pulumi config yc-websocket:connectionsEndpoint",
+        ),
+        (
+            {"environ": {"YC_APIGATEWAY_CONNECTIONS_ENDPOINT": url}},
+            "YC_APIGATEWAY_CONNECTIONS_ENDPOINT",
+        ),
+    ):
+        with pytest.raises(InsecureEndpointError) as caught:
+            resolve(**kwargs)  # type: ignore[arg-type]
+        assert str(caught.value) == f"connections endpoint '{url}' from {origin} {PLAIN_HTTP}"
 
 
 @pytest.mark.parametrize(
@@ -469,18 +578,32 @@ def test_redacted_masks_userinfo_up_to_the_last_at(text: str, shown: str) -> Non
     assert redacted(text) == shown
 
 
-def test_malformed_port_is_refused() -> None:
-    with pytest.raises(InsecureEndpointError, match="is not a valid URL"):
-        validate_endpoint("https://conn.example:99999", "IAM endpoint")
-
-
 def test_resolve_validates_every_endpoint() -> None:
-    with pytest.raises(InsecureEndpointError, match=r"^connections endpoint http://conn\.example "):
+    with pytest.raises(
+        InsecureEndpointError, match=r"^connections endpoint 'http://conn\.example'"
+    ):
         resolve(connections_endpoint="http://conn.example", environ={})
-    with pytest.raises(InsecureEndpointError, match=r"^IAM endpoint http://iam\.example "):
+    with pytest.raises(InsecureEndpointError, match=r"^IAM endpoint 'http://iam\.example' "):
         resolve(environ={"YC_IAM_ENDPOINT": "http://iam.example"})
-    with pytest.raises(ConfigurationError, match="metadata address 'a/b' must be host"):
+    with pytest.raises(ConfigurationError) as caught:
         resolve(config={"yc-websocket:metadataAddr": "a/b"}, environ={})
+    assert str(caught.value).startswith(
+        "metadata address 'a/b' from Pulumi config yc-websocket:metadataAddr must be host[:port], "
+        "e.g. 169.254.169.254; it is used because no credential is set: fix or unset it, or set "
+        "YC_IAM_TOKEN"
+    )
+
+
+def test_a_bad_metadata_address_matters_only_when_the_metadata_service_is_used() -> None:
+    settings = resolve(environ={"YC_IAM_TOKEN": IAM, "YC_METADATA_ADDR": ":::"})
+    assert settings.credential == CredentialSource("iam_token", "YC_IAM_TOKEN", IAM)
+    assert settings.metadata_addr == ":::"  # unchecked, and unused
+    own = Settings.resolve(environ={"YC_METADATA_ADDR": ":::"}, resolve_credential=False)
+    with pytest.raises(ConfigurationError) as caught:
+        MetadataCredentials(own.metadata_addr)
+    assert str(caught.value) == "metadata address ':::' must be host[:port], e.g. 169.254.169.254"
+    with pytest.raises(ConfigurationError, match="it is used because no credential is set"):
+        resolve(environ={"YC_METADATA_ADDR": ":::"})
 
 
 @pytest.mark.parametrize(

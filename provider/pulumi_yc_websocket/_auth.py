@@ -7,6 +7,7 @@ endpoint, and the VM metadata service hands out tokens; those tokens are kept in
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import time
@@ -27,12 +28,18 @@ from ._errors import (
 )
 from ._retry import Deadline
 from ._service import Service
-from ._settings import CREDENTIAL_HELP, Settings
+from ._settings import (
+    CONFIGURE_CREDENTIAL_HELP,
+    CREDENTIAL_HELP,
+    IAM_TOKENS_PATH,
+    Settings,
+    looks_like_iam_token,
+)
 from ._timestamps import parse_timestamp
 from ._token_cache import TokenCache
+from ._urls import validate_metadata_addr
 
 IAM_TOKEN_AUDIENCE = "https://iam.api.cloud.yandex.net/iam/v1/tokens"  # noqa: S105
-IAM_TOKENS_PATH = "/iam/v1/tokens"
 METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"  # noqa: S105
 JWT_LIFETIME_SECONDS = 3600
 _KEY_BANNER = "PLEASE DO NOT REMOVE THIS LINE!"
@@ -81,6 +88,14 @@ class IamToken:
         self._token = token.strip()
         remember_secret(self._token)
         self.description = f"the IAM token from {origin}"
+        self.rejection_hint = (
+            ""
+            if looks_like_iam_token(self._token)
+            else "it does not look like an IAM token (t1. and two dots): if it is an OAuth "
+            "token, set it as YC_TOKEN (or Pulumi config yandex:token) instead, which exchanges "
+            "it for IAM tokens"
+        )
+        """What to add when the service rejects the token (see :class:`~._errors.Failure`)."""
 
     def token(self, exchange: Exchange, deadline: Deadline) -> str:
         """The token itself."""
@@ -182,18 +197,26 @@ class _AuthorizedKey:
     key_id: str
     service_account_id: str
     private_key: str
+    source: str
+    """Where the key came from, for messages: the file and the setting naming it, or the setting."""
 
 
 def _read_key_file(path: str) -> tuple[bytes | None, str]:
-    """Up to one byte past the size limit of the file, or None and the OS's reason."""
+    """Up to one byte past the size limit of the file; else None and the OS's reason, which is
+    empty when no file has that name (the name may not even be a path)."""
     try:
         with Path(path).expanduser().open("rb") as key_file:
             return key_file.read(_MAX_KEY_FILE_BYTES + 1), ""
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL in the name
+        return None, ""
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return None, ""
         return None, exc.strerror or type(exc).__name__
 
 
 _NOT_JSON = object()
+_CREATE_KEY = "`yc iam key create --service-account-name NAME -o key.json`"
 
 
 def _json_or_not(text: str) -> Any:
@@ -205,28 +228,38 @@ def _json_or_not(text: str) -> Any:
 
 
 def load_authorized_key(path_or_json: str, origin: str) -> _AuthorizedKey:
-    """Read a service-account authorized key from a file path or from the JSON text itself."""
+    """Read a service-account authorized key from a file path or from the JSON text itself.
+
+    Text that starts with ``{`` is the JSON; anything else is a path.
+    """
     # Errors are raised outside the except blocks: an OSError keeps the file name (which may be
     # a token put in the wrong variable) and a JSONDecodeError the whole text, private key and all.
+    # A path is shown only once the file exists: a value that names no file may be a secret.
     text = path_or_json.strip()
+    source = f"the service-account key JSON from {origin}"
     if not text.startswith("{"):
         raw, reason = _read_key_file(text)
+        if raw is None and not reason:
+            raise InvalidCredentialsError(
+                f"{origin} is neither valid JSON of an authorized key nor an existing file; "
+                f"give the path of the key file or its JSON (create one with {_CREATE_KEY})"
+            )
         if raw is None:
             raise InvalidCredentialsError(
                 f"cannot read the service-account key file named by {origin}: {reason}; "
                 "give a readable path or the key's JSON"
             )
+        source = f"the service-account key file {text!r} named by {origin}"
         if len(raw) > _MAX_KEY_FILE_BYTES:
             raise InvalidCredentialsError(
-                f"the service-account key file named by {origin} is larger than "
-                f"{_MAX_KEY_FILE_BYTES} bytes; an authorized key is about 3 KB"
+                f"{source} is larger than {_MAX_KEY_FILE_BYTES} bytes; an authorized key is "
+                "about 3 KB"
             )
         text = raw.decode("utf-8", errors="replace")
     data = _json_or_not(text)
     if data is _NOT_JSON:
         raise InvalidCredentialsError(
-            f"the service-account key from {origin} is not JSON; create one with "
-            "`yc iam key create --service-account-name NAME -o key.json`"
+            f"{source} is not valid JSON; create a key with {_CREATE_KEY}"
         )
     missing = [
         name
@@ -235,13 +268,27 @@ def load_authorized_key(path_or_json: str, origin: str) -> _AuthorizedKey:
     ]
     if missing:
         raise InvalidCredentialsError(
-            f"the service-account key from {origin} lacks {', '.join(missing)}; use the JSON "
-            "that `yc iam key create` writes"
+            f"{source} lacks {', '.join(missing)}; use the JSON that `yc iam key create` writes"
         )
     private_key = data["private_key"]
     if private_key.startswith(_KEY_BANNER):
         private_key = private_key.split("\n", 1)[1] if "\n" in private_key else ""
-    return _AuthorizedKey(data["id"], data["service_account_id"], private_key)
+    return _AuthorizedKey(data["id"], data["service_account_id"], private_key, source)
+
+
+def _key_kind(key: object) -> str:
+    """What kind of private key ``key`` is, for a message ("an EC (secp256r1) key")."""
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519
+
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return f"an EC ({key.curve.name}) key"
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return "an Ed25519 key"
+    if isinstance(key, ed448.Ed448PrivateKey):
+        return "an Ed448 key"
+    if isinstance(key, dsa.DSAPrivateKey):
+        return "a DSA key"
+    return f"a {type(key).__name__.removeprefix('_')}"
 
 
 class ServiceAccountKey(_ExchangedCredentials):
@@ -264,18 +311,34 @@ class ServiceAccountKey(_ExchangedCredentials):
         self._signing_key = self._load_signing_key(origin)
 
     def _load_signing_key(self, origin: str) -> object:
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
         from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-        try:
-            key: object = load_pem_private_key(
-                self._authorized_key.private_key.encode(), password=None
+        source = self._authorized_key.source
+        pem = self._authorized_key.private_key.encode()
+        encrypted = b"ENCRYPTED" in pem
+        key: object = None
+        if not encrypted:
+            try:
+                key = load_pem_private_key(pem, password=None)
+            except TypeError:  # "Password was not given but private key is encrypted"
+                encrypted = True
+            except ValueError:
+                key = None
+        if encrypted:
+            raise InvalidCredentialsError(
+                f"the private_key in {source} is encrypted (password-protected); use the "
+                f"unencrypted RSA key that {_CREATE_KEY} writes"
             )
-        except (ValueError, TypeError):
-            key = None
         if key is None:
             raise InvalidCredentialsError(
-                f"the private_key of the service-account key from {origin} is not a PEM RSA "
-                "key; use the JSON that `yc iam key create` writes"
+                f"the private_key in {source} is not a PEM private key; use the JSON that "
+                f"{_CREATE_KEY} writes"
+            )
+        if not isinstance(key, RSAPrivateKey):
+            raise InvalidCredentialsError(
+                f"the private_key in {source} is {_key_kind(key)}, not RSA: IAM takes JWTs "
+                f"signed with PS256, an RSA signature; {_CREATE_KEY} makes an RSA key"
             )
         return key
 
@@ -313,7 +376,7 @@ class MetadataCredentials(_ExchangedCredentials):
     """Tokens of the service account attached to the VM, from its metadata service."""
 
     def __init__(self, metadata_addr: str, cache: TokenCache | None = None) -> None:
-        self._url = f"http://{metadata_addr}{METADATA_TOKEN_PATH}"
+        self._url = f"http://{validate_metadata_addr(metadata_addr)}{METADATA_TOKEN_PATH}"
         self.description = "the VM's service account (metadata service)"
         super().__init__("", self._url, cache)
 
@@ -335,7 +398,9 @@ class MetadataCredentials(_ExchangedCredentials):
                 )
             if failure.http_status == 404:
                 raise CredentialsNotFoundError(
-                    f"this VM has no service account attached; attach one, or {CREDENTIAL_HELP}"
+                    "this VM has no service account attached: attach one to the VM "
+                    f"(`yc compute instance update --service-account-name`), or "
+                    f"{CONFIGURE_CREDENTIAL_HELP}"
                 )
             raise failure
         try:

@@ -48,9 +48,7 @@ EventHooks = Mapping[str, Sequence[Callable[..., object]]]
 def validate_connection_id(connection_id: object) -> str:
     """Return ``connection_id`` if it can be looked up, else raise ``InvalidConnectionIdError``."""
     if not isinstance(connection_id, str):
-        raise InvalidConnectionIdError(
-            f"connection id must be a string, not {type(connection_id).__name__}"
-        )
+        raise InvalidConnectionIdError(_not_a_string(connection_id))
     if not connection_id:
         raise InvalidConnectionIdError(
             "connection id is empty; pass the id API Gateway gave the connection"
@@ -74,6 +72,27 @@ def validate_connection_id(connection_id: object) -> str:
             "connections path)"
         )
     return connection_id
+
+
+def _not_a_string(value: object) -> str:
+    """Why ``value`` is no connection id, and what to pass instead."""
+    if value is None:
+        return "connection id is missing (None); pass the id API Gateway gave the connection"
+    if isinstance(value, bool):
+        return f"connection id must be a string, not the boolean {value}"
+    if isinstance(value, int | float):
+        # Pulumi carries every number as a float: show 5.0 as the 5 the program wrote.
+        whole = isinstance(value, float) and value.is_integer() and abs(value) < 2**53
+        number = int(value) if whole else value
+        return (
+            f"connection id must be a string, not the number {number}; pass it as text, "
+            f'e.g. "{number}"'
+        )
+    if isinstance(value, bytes | bytearray):
+        return "connection id must be a string, not bytes; decode it first (value.decode())"
+    kinds: dict[type, str] = {list: "a list", tuple: "a tuple", dict: "a mapping"}
+    kind = kinds.get(type(value)) or type(value).__name__
+    return f"connection id must be a string, not {kind}"
 
 
 def connection_url(endpoint: str, connection_id: str) -> str:
@@ -255,6 +274,7 @@ class ConnectionsClient:
                 renewable=self.credentials.refreshable,
                 connection_id=connection_id,
                 endpoint=self.endpoint,
+                rejection_hint=getattr(self.credentials, "rejection_hint", ""),
             )
         )
         parsed = parse_error_body(response.body, response.headers)

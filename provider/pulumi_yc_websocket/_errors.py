@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -26,6 +26,33 @@ EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_CREDENTIALS = 4
 EXIT_PERMISSION = 5
+
+EXIT_CODES = {
+    EXIT_OK: "found",
+    EXIT_USAGE: "bad usage, an invalid id or invalid settings (endpoints, addresses)",
+    EXIT_NOT_FOUND: "not found (closed)",
+    EXIT_CREDENTIALS: "credentials missing, conflicting, unusable or rejected",
+    EXIT_PERMISSION: "permission denied",
+    EXIT_ERROR: "any other error (service unavailable, deadline, invalid answer)",
+}
+"""What each exit status means; every error class says which is its own (``exit_code``)."""
+EXIT_SEVERITY = (
+    EXIT_USAGE,
+    EXIT_CREDENTIALS,
+    EXIT_PERMISSION,
+    EXIT_ERROR,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+)
+"""Exit statuses, worst first: what the caller must fix before anything else means much (the
+command, the settings, the credential, the role), then failures of the service, then a plain
+answer ("not found")."""
+
+
+def worst_exit_code(codes: Iterable[int]) -> int:
+    """The worst of ``codes`` by :data:`EXIT_SEVERITY` (``EXIT_OK`` for none)."""
+    return min(codes, key=EXIT_SEVERITY.index, default=EXIT_OK)
+
 
 _MIN_SECRET_CHARS = 8
 _MAX_SECRETS = 256
@@ -136,6 +163,8 @@ class Failure:
     """Whether the credential's tokens come from an exchange (and one renewal was tried)."""
     connection_id: str = ""
     endpoint: str = ""
+    rejection_hint: str = ""
+    """What the credential itself suggests when its token is rejected (e.g. "use YC_TOKEN")."""
 
 
 class ApiError(YandexWebSocketError):
@@ -221,6 +250,23 @@ class ConnectionNotFoundError(ApiError):
         "at most 60)"
     )
 
+    @classmethod
+    def describe(cls, failure: Failure) -> tuple[str, str]:
+        """The usual hint, and a word about whitespace around the id (a copy-paste slip)."""
+        summary, hint = super().describe(failure)
+        given = failure.connection_id
+        ends = [
+            end
+            for end, char in (("starts", given[:1]), ("ends", given[-1:]))
+            if char and char.isspace()
+        ]
+        if ends:
+            hint = (
+                f"the id {' and '.join(ends)} with whitespace, which API Gateway's ids never "
+                "do: strip it and try again"
+            )
+        return summary, hint
+
 
 class PermissionDeniedError(ApiError):
     """The credential lacks a role that allows Connection.Get (HTTP 403)."""
@@ -250,6 +296,8 @@ class AuthenticationError(ApiError):
                 "the token was renewed once and still rejected: check that the OAuth token or "
                 "service-account key is valid and not revoked"
             )
+        if failure.rejection_hint:
+            return summary, failure.rejection_hint
         return summary, (
             "the IAM token has expired or is invalid: create a new one with `yc iam create-token`"
         )

@@ -19,13 +19,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._errors import ConflictingCredentialsError, InvalidCredentialsError
+from ._errors import ConfigurationError, ConflictingCredentialsError, InvalidCredentialsError
 from ._urls import service_url, validate_endpoint, validate_metadata_addr
 
 DEFAULT_API_ENDPOINT = "api.cloud.yandex.net:443"
 DEFAULT_METADATA_ADDR = "169.254.169.254"
 CONNECTIONS_SERVICE_PREFIX = "apigateway-connections"
 IAM_SERVICE_PREFIX = "iam"
+IAM_TOKENS_PATH = "/iam/v1/tokens"
+"""The IAM token exchange's path under the IAM endpoint."""
 
 CredentialKind = Literal["iam_token", "oauth_token", "service_account_key", "metadata"]
 
@@ -49,12 +51,27 @@ ENVIRONMENT_VARIABLES: Mapping[str, str] = {
 }
 """The environment variable of each setting."""
 
-CREDENTIAL_HELP = (
+SETTING_MEANINGS: Mapping[str, str] = {
+    "iam_token": "IAM token, sent as is (`yc iam create-token`)",
+    "token": "IAM or OAuth token (told apart by its shape)",
+    "service_account_key": "service-account key: its file's path, or its JSON",
+    "api_endpoint": f"API root host[:port] (default {DEFAULT_API_ENDPOINT})",
+    "connections_endpoint": "Connection service base URL (e.g. an emulator)",
+    "iam_endpoint": "IAM token service base URL",
+    "metadata_addr": f"VM metadata host[:port] (default {DEFAULT_METADATA_ADDR})",
+}
+"""What each setting holds, in a few words (for ``--help``)."""
+
+CONFIGURE_CREDENTIAL_HELP = (
     "set YC_IAM_TOKEN (e.g. `export YC_IAM_TOKEN=$(yc iam create-token)`), YC_TOKEN (OAuth) or "
     "YC_SERVICE_ACCOUNT_KEY_FILE, or Pulumi config yandex:token / yandex:serviceAccountKeyFile "
-    "(`pulumi config set --secret yandex:token ...`), or run on a Yandex Cloud VM with a "
-    "service account attached"
+    "(`pulumi config set --secret yandex:token ...`)"
 )
+"""How to configure a credential, as the end of a sentence."""
+CREDENTIAL_HELP = (
+    f"{CONFIGURE_CREDENTIAL_HELP}, or run on a Yandex Cloud VM with a service account attached"
+)
+"""Every way to provide a credential, as the end of a sentence."""
 
 _IAM_TOKEN_SHAPE = re.compile(r"t1\.[^.\s]+\.[^.\s]+")
 
@@ -113,6 +130,8 @@ class Settings:
     connections_endpoint: str
     iam_endpoint: str
     metadata_addr: str
+    """``host[:port]`` of the metadata service; checked only when it is the credential (and by
+    :class:`~._auth.MetadataCredentials`), so a bad one fails only the lookups that use it."""
     credential: CredentialSource | None
     """The configured credential; ``None`` when resolved without one."""
 
@@ -131,20 +150,45 @@ class Settings:
         """
         ordered = (arguments_layer(**arguments), *layers, environment_layer(environ))
 
-        def first(name: str) -> str | None:
-            found = next((layer[name] for layer in ordered if name in layer), None)
-            return found.value if found is not None else None
+        def first(name: str) -> Setting | None:
+            return next((layer[name] for layer in ordered if name in layer), None)
 
-        api_root = first("api_endpoint") or DEFAULT_API_ENDPOINT
-        connections = first("connections_endpoint") or service_url(
-            CONNECTIONS_SERVICE_PREFIX, api_root
+        api_root = first("api_endpoint") or Setting(DEFAULT_API_ENDPOINT, "")
+
+        def endpoint(name: str, what: str, prefix: str, allowed_path: str = "") -> str:
+            given = first(name)
+            if given is None:
+                return service_url(prefix, api_root.value, origin=api_root.origin)
+            return validate_endpoint(
+                given.value, what, origin=given.origin, allowed_path=allowed_path
+            )
+
+        connections = endpoint(
+            "connections_endpoint", "connections endpoint", CONNECTIONS_SERVICE_PREFIX
         )
-        iam = first("iam_endpoint") or service_url(IAM_SERVICE_PREFIX, api_root)
+        iam = endpoint("iam_endpoint", "IAM endpoint", IAM_SERVICE_PREFIX, IAM_TOKENS_PATH)
+        credential = _resolve_credential(ordered) if resolve_credential else None
+        metadata = first("metadata_addr") or Setting(DEFAULT_METADATA_ADDR, "")
+        metadata_addr = metadata.value.strip()
+        if credential is not None and credential.kind == "metadata":
+            # Checked only when used: a stale YC_METADATA_ADDR does not fail a lookup that
+            # has its own credential. MetadataCredentials checks the address it is given.
+            try:
+                metadata_addr = validate_metadata_addr(metadata.value, origin=metadata.origin)
+            except ConfigurationError as error:
+                problem = str(error)
+            else:
+                problem = ""
+            if problem:
+                raise ConfigurationError(
+                    f"{problem}; it is used because no credential is set: fix or unset it, "
+                    f"or {CONFIGURE_CREDENTIAL_HELP}"
+                )
         return cls(
-            connections_endpoint=validate_endpoint(connections, "connections endpoint"),
-            iam_endpoint=validate_endpoint(iam, "IAM endpoint"),
-            metadata_addr=validate_metadata_addr(first("metadata_addr") or DEFAULT_METADATA_ADDR),
-            credential=_resolve_credential(ordered) if resolve_credential else None,
+            connections_endpoint=connections,
+            iam_endpoint=iam,
+            metadata_addr=metadata_addr,
+            credential=credential,
         )
 
 

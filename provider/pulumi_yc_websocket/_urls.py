@@ -91,68 +91,133 @@ def origin_of(url: str) -> str:
     return f"{parsed.scheme}://{parsed.netloc}"
 
 
-def validate_endpoint(url: str, what: str) -> str:
-    """Check a base URL a bearer token will be sent to; return it without a trailing slash."""
-    text = url.strip()
+BASE_URL_SHAPE = "https://HOST[:PORT]"
+"""What an endpoint setting holds: a base URL (plain http only to a loopback address)."""
+
+
+def _setting(what: str, text: str, origin: str) -> str:
+    """The setting and its value for a message, e.g. ``IAM endpoint 'https://x/y' from YC_...``."""
+    return f"{what} {redacted(text)}" + (f" from {origin}" if origin else "")
+
+
+def _refuse_unsafe(text: str, shown: str) -> None:
+    """What no URL a token goes to may hold, whatever its shape: characters parsers read
+    differently, and credentials (any ``@``: a base URL has no other place for one)."""
     odd = odd_character(text)
     if odd is not None:
         raise InsecureEndpointError(
-            f"{what} {redacted(text)} holds {odd}, which URL parsers read differently; remove it"
+            f"{shown} holds {odd}, which URL parsers read differently; remove it"
         )
-    parsed = parse(text)
+    if "@" in text:
+        raise InsecureEndpointError(
+            f"{shown} has credentials in the URL; remove them and configure a token instead"
+        )
+
+
+def _parsed(text: str, shown: str, expected: str) -> Url:
+    try:
+        parsed = parse_url(text)
+    except LocationParseError:
+        parsed = None
     if parsed is None:
-        raise InsecureEndpointError(
-            f"{what} {redacted(text)} is not a valid URL; use e.g. https://host.example"
+        raise ConfigurationError(
+            f"{shown} is not a valid URL (a port is 1-65535); expected {expected}"
         )
+    if parsed.host is not None and not _HOST.fullmatch(parsed.host):
+        raise InsecureEndpointError(
+            f"{shown} has a host that URL parsers read differently; use a host name or an "
+            "IP address"
+        )
+    return parsed
+
+
+def _extra_parts(parsed: Url) -> list[str]:
+    return [
+        part
+        for part, present in (
+            ("a path", parsed.path not in (None, "", "/")),
+            ("a query", parsed.query is not None),
+            ("a fragment", parsed.fragment is not None),
+        )
+        if present
+    ]
+
+
+def validate_endpoint(url: str, what: str, *, origin: str = "", allowed_path: str = "") -> str:
+    """Check a base URL a bearer token will be sent to; return ``scheme://host[:port]``.
+
+    A shape problem (not a URL, another scheme, a path, a query or a fragment, even an empty
+    one) raises :class:`ConfigurationError`; what would put the token at risk (credentials in
+    the URL, plain http to a host that is not loopback, characters or hosts that URL parsers
+    read differently) raises :class:`InsecureEndpointError`. Messages show the value as given,
+    credentials masked, and ``origin``, the setting it came from. ``allowed_path`` is a path
+    accepted and dropped (the IAM endpoint takes the token URL users copy from the docs).
+    """
+    text = url.strip()
+    shown = _setting(what, text, origin)
+    _refuse_unsafe(text, shown)
+    parsed = _parsed(text, shown, BASE_URL_SHAPE)
     host = parsed.host or ""
-    # With an "@" anywhere, what a parser calls the host may be part of a password.
-    shown = f"{parsed.scheme}://{host}" if parsed.scheme and host and "@" not in text else None
-    shown = shown or redacted(text)
     if parsed.scheme not in ("https", "http") or not host:
-        example = host if parsed.scheme and host else "host.example"
-        raise InsecureEndpointError(
-            f"{what} {shown} must be an https:// URL, e.g. https://{example}"
-        )
-    if parsed.auth is not None:
-        raise InsecureEndpointError(
-            f"{what} {shown} has credentials in the URL; remove them and configure a token instead"
-        )
-    if not is_base_url(parsed):
-        raise InsecureEndpointError(
-            f"{what} {shown} must be a base URL without a path, query or fragment"
+        scheme = "http" if is_loopback_host(host) else "https"
+        use = f"'{scheme}://{parsed.netloc}'" if host else f"e.g. {BASE_URL_SHAPE}"
+        raise ConfigurationError(
+            f"{shown} must start with https:// (http:// only for a loopback address); use {use}"
         )
     if parsed.scheme == "http" and not is_loopback_host(host):
         raise InsecureEndpointError(
-            f"{what} {shown} uses plain http: a bearer token is only sent over https, "
+            f"{shown} uses plain http: a bearer token is only sent over https, "
             "or over http to a loopback address such as a local emulator"
         )
-    return f"{parsed.scheme}://{parsed.netloc}"
+    base = f"{parsed.scheme}://{parsed.netloc}"
+    extra = _extra_parts(parsed)
+    if extra and not (
+        allowed_path
+        and extra == ["a path"]
+        and (parsed.path or "").rstrip("/") == allowed_path.rstrip("/")
+    ):
+        accepted = f" (or the token URL {base}{allowed_path})" if allowed_path else ""
+        raise ConfigurationError(
+            f"{shown} has {' and '.join(extra)}; give the base URL only, '{base}'{accepted}"
+        )
+    return base
 
 
-def validate_metadata_addr(addr: str) -> str:
+def validate_metadata_addr(addr: str, *, origin: str = "") -> str:
     """Check ``host[:port]`` of the metadata service (reached over plain http by design)."""
     text = addr.strip().removeprefix("http://").rstrip("/")
     parsed = parse(f"http://{text}")
     if parsed is None or not parsed.host or not is_base_url(parsed) or parsed.path:
         raise ConfigurationError(
-            f"metadata address {redacted(addr)} must be host[:port], e.g. 169.254.169.254"
+            f"{_setting('metadata address', addr, origin)} must be host[:port], "
+            "e.g. 169.254.169.254"
         )
     return text
 
 
-def service_url(prefix: str, api_root: str) -> str:
+API_ROOT_SHAPE = "host[:port] or https://host[:port], e.g. api.cloud.yandex.net:443"
+
+
+def service_url(prefix: str, api_root: str, *, origin: str = "") -> str:
     """The base URL of the service ``prefix`` under an API root (``host[:port]``)."""
     root = api_root.strip()
-    parsed = parse(root if "://" in root else f"https://{root}")
+    shown = _setting("API endpoint", root, origin)
+    _refuse_unsafe(root, shown)
+    try:
+        parsed: Url | None = parse_url(root if "://" in root else f"https://{root}")
+    except LocationParseError:
+        parsed = None
     if parsed is None or not parsed.host:
-        raise ConfigurationError(
-            f"API endpoint {redacted(api_root)} is not host[:port]; "
-            "use e.g. api.cloud.yandex.net:443"
-        )
-    if parsed.scheme != "https" or not is_base_url(parsed):
+        raise ConfigurationError(f"{shown} is not host[:port]; use {API_ROOT_SHAPE}")
+    if not _HOST.fullmatch(parsed.host):
         raise InsecureEndpointError(
-            f"API endpoint {redacted(api_root)} must be host[:port] or https://host[:port], "
-            "e.g. api.cloud.yandex.net:443"
+            f"{shown} has a host that URL parsers read differently; use a host name or an "
+            "IP address"
+        )
+    if parsed.scheme != "https" or _extra_parts(parsed):
+        raise ConfigurationError(
+            f"{shown} must be {API_ROOT_SHAPE} (the services under it are reached over https; "
+            "for a local emulator set the connections and IAM endpoints instead)"
         )
     suffix = "" if parsed.port in (None, 443) else f":{parsed.port}"
     return f"https://{prefix}.{parsed.host}{suffix}"

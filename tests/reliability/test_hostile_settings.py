@@ -52,7 +52,8 @@ def connects(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 
 def endpoints(emu_url: str) -> dict[str, tuple[str, type[Exception]]]:
-    """Hostile connection/IAM endpoints and the error each must raise."""
+    """Hostile connection/IAM endpoints and the error each must raise: the security type for
+    what would put the token at risk, a plain ConfigurationError for a shape problem."""
     loopback = emu_url.removeprefix("http://")
     host, _, port = loopback.partition(":")
     return {
@@ -70,12 +71,12 @@ def endpoints(emu_url: str) -> dict[str, tuple[str, type[Exception]]]:
             InsecureEndpointError,
         ),
         "backslash userinfo": (f"https://api.example.net\\@{loopback}", InsecureEndpointError),
-        "path": ("https://api.example.net/apigateways", InsecureEndpointError),
+        "path": ("https://api.example.net/apigateways", ConfigurationError),
         "path to loopback": (
             f"{emu_url}/apigateways/websocket/v1/connections/x",
-            InsecureEndpointError,
+            ConfigurationError,
         ),
-        "query": ("https://api.example.net?x=1", InsecureEndpointError),
+        "query": ("https://api.example.net?x=1", ConfigurationError),
         "fragment": ("https://evil.example#@api.example.net", InsecureEndpointError),
         "http non-loopback name": ("http://api.example.net", InsecureEndpointError),
         "http private address": ("http://10.0.0.1:8080", InsecureEndpointError),
@@ -84,19 +85,19 @@ def endpoints(emu_url: str) -> dict[str, tuple[str, type[Exception]]]:
         "http loopback lookalike": ("http://127.0.0.1.nip.io", InsecureEndpointError),
         "http integer loopback": ("http://2130706433", InsecureEndpointError),
         "http short loopback": (f"http://127.1:{port}", InsecureEndpointError),
-        "ftp": ("ftp://api.example.net", InsecureEndpointError),
-        "file": ("file:///etc/passwd", InsecureEndpointError),
-        "ws": ("ws://127.0.0.1:80", InsecureEndpointError),
-        "javascript": ("javascript:alert(1)", InsecureEndpointError),
-        "no scheme": ("api.example.net:443", InsecureEndpointError),
-        "scheme-relative": ("//api.example.net", InsecureEndpointError),
-        "empty host": ("https://", InsecureEndpointError),
-        "port letters": ("https://api.example.net:abc", InsecureEndpointError),
-        "port too large": ("https://api.example.net:99999", InsecureEndpointError),
-        "port negative": ("https://api.example.net:-1", InsecureEndpointError),
-        "port twice": ("https://api.example.net:443:443", InsecureEndpointError),
-        "unclosed IPv6": ("https://[::1", InsecureEndpointError),
-        "loopback port letters": (f"http://{host}:8o8o", InsecureEndpointError),
+        "ftp": ("ftp://api.example.net", ConfigurationError),
+        "file": ("file:///etc/passwd", ConfigurationError),
+        "ws": ("ws://127.0.0.1:80", ConfigurationError),
+        "javascript": ("javascript:alert(1)", ConfigurationError),
+        "no scheme": ("api.example.net:443", ConfigurationError),
+        "scheme-relative": ("//api.example.net", ConfigurationError),
+        "empty host": ("https://", ConfigurationError),
+        "port letters": ("https://api.example.net:abc", ConfigurationError),
+        "port too large": ("https://api.example.net:99999", ConfigurationError),
+        "port negative": ("https://api.example.net:-1", ConfigurationError),
+        "port twice": ("https://api.example.net:443:443", ConfigurationError),
+        "unclosed IPv6": ("https://[::1", ConfigurationError),
+        "loopback port letters": (f"http://{host}:8o8o", ConfigurationError),
     }
 
 
@@ -104,8 +105,8 @@ def _check_refusal(
     error: BaseException, expected: type[Exception], *, check_secret: bool = True
 ) -> list[str]:
     problems = []
-    if not isinstance(error, expected):
-        problems.append(f"{type(error).__name__}: {error}")
+    if type(error) is not expected:
+        problems.append(f"{type(error).__name__} instead of {expected.__name__}: {error}")
     text = f"{error} {error!r}"
     if check_secret and PASSWORD in text:
         problems.append(f"the message echoes the password: {error}")
@@ -254,8 +255,7 @@ def test_cli_endpoint_option(
         out, err = io.StringIO(), io.StringIO()
         code = cli.main(["get", "--endpoint", url, "abc"], out, err)
         found = []
-        # 2 (usage: unsafe endpoint) in the current CLI; 4 (configuration) before that.
-        if code not in (cli.EXIT_USAGE, cli.EXIT_CREDENTIALS):
+        if code != cli.EXIT_USAGE:  # an endpoint problem is a usage error, never "credentials"
             found.append(f"exit code {code}")
         if PASSWORD in out.getvalue() + err.getvalue():
             found.append("printed the password")
@@ -455,15 +455,16 @@ def test_passwords_holding_url_delimiters_are_never_echoed(
     url = f"https://{userinfo}api.example.net"
     refused(endpoint=url, credentials=IamToken(WRITER_TOKEN), environ=emu.env)  # explicit
     base = {**emu.env, "YC_IAM_TOKEN": WRITER_TOKEN}
-    # YC_ENDPOINT is read only to derive the service endpoints that are not set.
+    # YC_ENDPOINT is read only to derive the service endpoints that are not set, the metadata
+    # address only when no credential is set.
     derived = {"YC_IAM_TOKEN": WRITER_TOKEN, "YC_METADATA_ADDR": emu.metadata_addr}
     for environ in (
         {**base, "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": url},
         {**base, "YC_IAM_ENDPOINT": url},
         {**derived, "YC_ENDPOINT": url},
         {**derived, "YC_ENDPOINT": f"{userinfo}api.example.net:443"},
-        {**base, "YC_METADATA_ADDR": f"{userinfo}169.254.169.254"},
-        {**base, "YC_METADATA_ADDR": f"http://{userinfo}169.254.169.254"},
+        {**emu.env, "YC_METADATA_ADDR": f"{userinfo}169.254.169.254"},
+        {**emu.env, "YC_METADATA_ADDR": f"http://{userinfo}169.254.169.254"},
     ):
         refused(environ=environ)
     monkeypatch.setenv("YC_IAM_TOKEN", WRITER_TOKEN)
