@@ -1,7 +1,9 @@
-"""``pulumi-yc-websocket get CONNECTION_ID``: the lookup from a shell, for scripts and checks.
+"""``pulumi-yc-websocket get ID [ID ...]``: lookups from a shell, for scripts and checks.
 
-The exit code is the error class's (:data:`EXIT_CODES` says what each means); errors go to
-stderr as one line.
+One id prints the connection as a table (or JSON); several are looked up concurrently through
+one client and printed as JSON Lines, one object per id in the order given. The exit code is
+the error class's (:data:`EXIT_CODES` says what each means); for several ids, the worst outcome
+by :data:`~._errors.EXIT_SEVERITY`. Errors that stop every lookup go to stderr as one line.
 """
 
 from __future__ import annotations
@@ -9,62 +11,262 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TextIO
 
 from ._client import ConnectionsClient
-from ._errors import (
+from ._errors import (  # the EXIT_* statuses are the CLI's too
+    EXIT_CODES,
     EXIT_CREDENTIALS,
     EXIT_ERROR,
     EXIT_NOT_FOUND,
     EXIT_OK,
     EXIT_PERMISSION,
+    EXIT_SEVERITY,
     EXIT_USAGE,
     YandexWebSocketError,
+    worst_exit_code,
 )
 from ._model import Connection
-from ._settings import Settings
+from ._settings import ENVIRONMENT_VARIABLES, SETTING_MEANINGS, Setting, Settings
 from ._version import __version__
 
-EXIT_CODES = {
-    EXIT_OK: "found",
-    EXIT_USAGE: "bad usage, an invalid id or invalid settings (endpoints, addresses)",
-    EXIT_NOT_FOUND: "not found (closed)",
-    EXIT_CREDENTIALS: "credentials missing, conflicting, unusable or rejected",
-    EXIT_PERMISSION: "permission denied",
-    EXIT_ERROR: "any other error (service unavailable, deadline, invalid answer)",
-}
-"""What each exit status means."""
+__all__ = [
+    "EXIT_CODES",
+    "EXIT_CREDENTIALS",
+    "EXIT_ERROR",
+    "EXIT_NOT_FOUND",
+    "EXIT_OK",
+    "EXIT_PERMISSION",
+    "EXIT_SEVERITY",
+    "EXIT_USAGE",
+    "main",
+    "render_table",
+]
+
+PROG = "pulumi-yc-websocket"
+DEFAULT_TIMEOUT = 30.0
+MAX_TIMEOUT = 86400.0
+"""Longest ``--timeout``: a day (larger values overflow the waits of the standard library)."""
+DEFAULT_PARALLEL = 8
+MAX_PARALLEL = 16
+"""Most lookups at once: the client's connection pool."""
+OUTPUTS = ("table", "json", "jsonl")
+SINGLE_OUTPUTS = ("table", "json")
+"""Formats that show one connection."""
+EXIT_INTERRUPTED = 130
+
+_LONG_VALUED = ("--endpoint", "--output", "--timeout", "--parallel")
+_LONG_FLAGS = ("--help",)
 
 
-def _parser() -> argparse.ArgumentParser:
+class _UsageError(Exception):
+    """A command line ``get`` cannot read; the message is argparse's kind of one line."""
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= MAX_TIMEOUT:  # NaN fails every comparison
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, not {text!r}"
+        )
+    return value
+
+
+def _parallel(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_PARALLEL:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {MAX_PARALLEL}, not {text!r}"
+        )
+    return value
+
+
+def _endpoint(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "is empty; give the Connection service's base URL (e.g. http://127.0.0.1:8080 for "
+            "a local emulator) or leave the option out"
+        )
+    return text
+
+
+def _environment_help() -> str:
+    width = max(len(variable) for variable in ENVIRONMENT_VARIABLES.values())
+    return "\n".join(
+        f"  {variable.ljust(width)}  {SETTING_MEANINGS[name]}"
+        for name, variable in ENVIRONMENT_VARIABLES.items()
+    )
+
+
+def _exit_codes_help() -> str:
+    return "\n".join(f"  {code}  {EXIT_CODES[code]}" for code in sorted(EXIT_CODES))
+
+
+def _severity() -> str:
+    return ", ".join(str(code) for code in EXIT_SEVERITY)
+
+
+GET_EPILOG = f"""\
+An id may start with "-" (base64url ids do). One that looks like an option (-h...,
+-o..., --..., a dash and one character) goes after "--":
+  {PROG} get -- -oKq3vQ47JSz6mjzNl3h9qB
+
+Several ids are looked up at once through one client. Each gets one line of JSON, in
+the order given: the connection, or {{"id": ..., "error": {{"type": ..., "message": ...,
+"exitCode": ..., "retryable": ...}}}} for one that failed. Settings that stop every
+lookup are reported on stderr instead.
+
+Environment (this command reads only the environment; Pulumi programs also read stack
+config, the yandex:* and yc-websocket:* keys, with the same meanings):
+{_environment_help()}
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY as usual (not for loopback, link-local)
+
+Exit codes (for several ids the worst outcome; worst first: {_severity()}):
+{_exit_codes_help()}
+"""
+
+
+def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser = argparse.ArgumentParser(
-        prog="pulumi-yc-websocket",
+        prog=PROG,
         description="Look up Yandex Cloud API Gateway WebSocket connections.",
         epilog="Exit codes: "
         + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))
-        + ".",
+        + f". For several ids the worst outcome; worst first: {_severity()}.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     get = commands.add_parser(
         "get",
-        help="look up one connection",
-        description="Look up one connection (credentials and endpoints as in the README).",
+        help="look up one or more connections",
+        description="Look up connections by id (credentials and endpoints: see below).",
+        epilog=GET_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    get.add_argument("connection_id", metavar="CONNECTION_ID")
+    get.add_argument("ids", metavar="ID", nargs="+", help="a connection id")
     get.add_argument(
         "--endpoint",
         metavar="URL",
+        type=_endpoint,
         help="Connection service base URL (default: YC_APIGATEWAY_CONNECTIONS_ENDPOINT, "
         "or derived from YC_ENDPOINT)",
     )
-    get.add_argument("--output", "-o", choices=("json", "table"), default="table")
     get.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="deadline of the lookup"
+        "--output",
+        "-o",
+        choices=OUTPUTS,
+        help="table (the default for one id) or json show one connection; jsonl prints one "
+        "JSON object per line and id, errors included (the default for several ids)",
     )
-    return parser
+    get.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"deadline of each lookup, retries and token exchange included "
+        f"(default {DEFAULT_TIMEOUT:g})",
+    )
+    get.add_argument(
+        "--parallel",
+        type=_parallel,
+        default=DEFAULT_PARALLEL,
+        metavar="N",
+        help=f"lookups at once, 1 to {MAX_PARALLEL} (default {DEFAULT_PARALLEL})",
+    )
+    return parser, get
+
+
+def _after_separator(token: str) -> str:
+    return f"if {token!r} is a connection id, put it after --: {PROG} get -- {token}"
+
+
+def _split_get_arguments(tokens: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The options and the ids of ``get``'s arguments.
+
+    argparse reads anything that starts with "-" as an option, which base64url ids may do.
+    Here a token is an option only if it is one of ``get``'s (or a unique prefix of a long
+    one); an option's value is taken whatever it starts with; a token that may be a mistyped
+    option (``--x``, ``-x``, ``-hX``, ``-oX`` with no such format) is refused with the way out
+    (``--``); any other token is an id, ``-Xk3vQ47`` included.
+    """
+    options: list[str] = []
+    ids: list[str] = []
+    rest = list(tokens)
+    while rest:
+        argument = rest.pop(0)
+        if argument == "--":
+            ids.extend(rest)
+            break
+        option, value = _option_of(argument)
+        if option is None:
+            ids.append(argument)
+            continue
+        if option in (*_LONG_FLAGS, "-h"):
+            options.append(option)
+            continue
+        if value is None:
+            if not rest:
+                options.append(option)  # argparse says "expected one argument"
+                continue
+            value = rest.pop(0)
+        options.append(f"{option}={value}")
+    return options, ids
+
+
+def _option_of(token: str) -> tuple[str | None, str | None]:
+    """The option ``token`` is (and its attached value), or ``(None, None)`` for an id."""
+    if token.startswith("--"):
+        name, equals, value = token.partition("=")
+        candidates = (*_LONG_VALUED, *_LONG_FLAGS)
+        matches = [name] if name in candidates else [c for c in candidates if c.startswith(name)]
+        if len(matches) != 1:
+            what = "ambiguous" if matches else "unrecognized"
+            raise _UsageError(f"{what} option {name!r}; {_after_separator(token)}")
+        return matches[0], value if equals else None
+    if token in ("-h", "-o"):
+        return token.replace("-o", "--output"), None
+    if token.startswith("-h") or (len(token) == 2 and token.startswith("-")):
+        # -hX would print the help; -X is how an option looks: neither is taken as an id.
+        raise _UsageError(f"unrecognized option {token!r}; {_after_separator(token)}")
+    if token.startswith("-o"):
+        value = token[2:].removeprefix("=")
+        if value not in OUTPUTS:
+            raise _UsageError(
+                f"argument --output/-o: invalid choice: {value!r} (choose from "
+                f"{', '.join(OUTPUTS)}); {_after_separator(token)}"
+            )
+        return "--output", value
+    return None, None
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser, get = _parsers()
+    if not argv or argv[0] != "get":
+        return parser.parse_args(argv)  # --help, --version, or an error: all exit
+    try:
+        options, ids = _split_get_arguments(argv[1:])
+    except _UsageError as error:
+        get.error(str(error))
+    args = get.parse_args([*options, "--", *ids])
+    if args.output is None:
+        args.output = "table" if len(args.ids) == 1 else "jsonl"
+    if len(args.ids) > 1 and args.output in SINGLE_OUTPUTS:
+        get.error(
+            f"--output {args.output} shows one connection; for {len(args.ids)} ids use "
+            "--output jsonl (the default for several)"
+        )
+    return args
 
 
 def render_table(connection: Connection) -> str:
@@ -89,26 +291,83 @@ def _printable(value: str) -> str:
     return "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in value)
 
 
-def main(
-    argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
-) -> int:
-    """Run the CLI; return the exit code."""
-    out, err = stdout or sys.stdout, stderr or sys.stderr
+def _record(client: ConnectionsClient, connection_id: str) -> tuple[dict[str, Any], int]:
+    """One JSON Lines object for ``connection_id`` and its exit code."""
     try:
-        # argparse prints usage, --help and --version to sys.stdout/stderr and exits.
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            args = _parser().parse_args(argv)
-    except SystemExit as exit_:
-        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
-    try:
-        settings = Settings.resolve(connections_endpoint=args.endpoint)
-        with ConnectionsClient.from_settings(settings, timeout=args.timeout) as client:
-            connection = client.get(args.connection_id)
+        connection = client.get(connection_id)
     except YandexWebSocketError as error:
-        print(f"pulumi-yc-websocket: error: {error}", file=err)
+        failure = {
+            "type": type(error).__name__,
+            "message": str(error),
+            "exitCode": error.exit_code,
+            "retryable": error.retryable,
+        }
+        return {"id": connection_id, "error": failure}, error.exit_code
+    return connection.model_dump(mode="json", by_alias=True), EXIT_OK
+
+
+def _look_up_lines(
+    client: ConnectionsClient, ids: Sequence[str], parallel: int, out: TextIO
+) -> int:
+    """Look ``ids`` up, ``parallel`` at a time; print a line per id as soon as its turn comes."""
+    unique = list(dict.fromkeys(ids))  # an id given twice is looked up once, printed twice
+    pool = ThreadPoolExecutor(max_workers=min(parallel, len(unique)), thread_name_prefix="get")
+    try:
+        pending: dict[str, Future[tuple[dict[str, Any], int]]] = {
+            connection_id: pool.submit(_record, client, connection_id) for connection_id in unique
+        }
+        codes = []
+        for connection_id in ids:
+            record, code = pending[connection_id].result()
+            print(json.dumps(record), file=out, flush=True)
+            codes.append(code)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return worst_exit_code(codes)
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    layer = {"connections_endpoint": Setting(args.endpoint, "--endpoint")} if args.endpoint else {}
+    try:
+        settings = Settings.resolve(layer)
+        client = ConnectionsClient.from_settings(settings, timeout=args.timeout)
+    except YandexWebSocketError as error:
+        print(f"{PROG}: error: {error}", file=err)
         return error.exit_code
+    with client:
+        if args.output == "jsonl":
+            return _look_up_lines(client, args.ids, args.parallel, out)
+        try:
+            connection = client.get(args.ids[0])
+        except YandexWebSocketError as error:
+            print(f"{PROG}: error: {error}", file=err)
+            return error.exit_code
     if args.output == "json":
         print(json.dumps(connection.model_dump(mode="json", by_alias=True), indent=2), file=out)
     else:
         print(render_table(connection), file=out)
     return EXIT_OK
+
+
+def main(
+    argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run the CLI; return the exit code."""
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        # argparse prints usage, --help and --version to sys.stdout/stderr and exits.
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = _parse(arguments)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    try:
+        return _run(args, out, err)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`... | head -1`): stop quietly, as other Unix tools do.
+        if out is sys.stdout:
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
