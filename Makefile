@@ -4,33 +4,52 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 # The real Pulumi CLI, built from Pulumi's Go modules (tools/pulumi-cli): the tests that run it
-# skip without it, except in CI. `make test` builds it where Go is installed.
+# skip without it, except in CI. `make test` builds it where Go is installed; `make demo` never
+# needs Go (without a CLI it runs the example programs under Pulumi's mocks).
 HAVE_GO := $(shell command -v go 2>/dev/null)
 
 .PHONY: demo test lint bench clean pulumi-cli
 
-$(BIN)/.installed: pyproject.toml
+# One virtualenv; each command installs into it what it needs, again when pyproject.toml changes
+# (one marker file per set of extras): the package alone for the demo, the dev tools and the
+# benchmark peers for the tests (the quick benchmark smoke test is one of them), the dev tools
+# for lint, the benchmark peers for the benchmarks.
+$(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(BIN)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(BIN)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
-demo: $(BIN)/.installed  ## Run the demo against the bundled emulator
+$(BIN)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+demo: $(BIN)/.installed  ## Run the demo against the bundled emulator (the package alone, no Go)
 	$(BIN)/python examples/demo.py
 
-test: $(BIN)/.installed $(if $(HAVE_GO),pulumi-cli)  ## Run every test
+test: $(BIN)/.installed-test $(if $(HAVE_GO),pulumi-cli)  ## Run every test
 	$(BIN)/python -m pytest
 
 pulumi-cli:  ## Build the Pulumi CLI into .tools/pulumi/bin (needs Go; reuses a build)
 	tools/pulumi-cli/build.sh
 
-lint: $(BIN)/.installed  ## ruff and mypy --strict
+lint: $(BIN)/.installed-dev  ## ruff and mypy --strict
 	$(BIN)/ruff check provider tests examples bench tools
 	$(BIN)/ruff format --check provider tests examples bench tools
 	$(BIN)/mypy --strict provider/pulumi_yc_websocket tools
 
-bench: $(BIN)/.installed  ## Benchmarks (ratios against baselines measured in the same run)
+bench: $(BIN)/.installed-bench  ## Benchmarks (ratios against baselines measured in the same run)
 	$(BIN)/python -m bench
 
 clean:
