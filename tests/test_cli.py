@@ -821,3 +821,36 @@ def test_the_readme_documents_the_exit_codes_and_the_variables() -> None:
     assert "worst first: `2`, `4`, `5`, `1`, `3`, `0`" in flat
     for variable in ENVIRONMENT_VARIABLES.values():
         assert f"`{variable}`" in readme
+
+
+def test_a_configuration_error_of_one_lookup_is_not_retried_for_every_id(
+    cli: Any, emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No credential and a VM without a service account: asked once, reported for every id."""
+    monkeypatch.delenv("YC_IAM_TOKEN")
+    result = cli("get", "--parallel", "1", "a", "b", "c")
+    assert result.code == EXIT_CREDENTIALS
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["id"] for line in lines] == ["a", "b", "c"]
+    assert {line["error"]["type"] for line in lines} == {"CredentialsNotFoundError"}
+    assert emulator.count("metadata") == 1
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(
+    emulator: Any, connection: dict[str, Any]
+) -> None:
+    env = {**os.environ, **emulator.env, "YC_IAM_TOKEN": emulator.token}
+    # An id given again is printed again: far more output than a pipe holds.
+    ids = [CONNECTION_ID] * 3000
+    command = [sys.executable, "-m", "pulumi_yc_websocket", "get", *ids]
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        assert json.loads(process.stdout.readline())["id"] == CONNECTION_ID
+        process.stdout.close()  # like `| head -1`
+        stderr = process.stderr.read()
+        code = process.wait(timeout=30)
+    assert (code, stderr) == (141, "")
+    assert emulator.count("connections") == 1

@@ -28,6 +28,7 @@ from ._errors import (  # the EXIT_* statuses are the CLI's too
     EXIT_PERMISSION,
     EXIT_SEVERITY,
     EXIT_USAGE,
+    ConfigurationError,
     YandexWebSocketError,
     worst_exit_code,
 )
@@ -59,6 +60,8 @@ OUTPUTS = ("table", "json", "jsonl")
 SINGLE_OUTPUTS = ("table", "json")
 """Formats that show one connection."""
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE, what a shell reports for a reader that went away (``... | head -1``)."""
 
 _LONG_VALUED = ("--endpoint", "--output", "--timeout", "--parallel")
 _LONG_FLAGS = ("--help",)
@@ -291,19 +294,37 @@ def _printable(value: str) -> str:
     return "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in value)
 
 
-def _record(client: ConnectionsClient, connection_id: str) -> tuple[dict[str, Any], int]:
-    """One JSON Lines object for ``connection_id`` and its exit code."""
-    try:
-        connection = client.get(connection_id)
-    except YandexWebSocketError as error:
-        failure = {
+class _Batch:
+    """The lookups of several ids through one client.
+
+    A configuration error met while looking one up (no credential anywhere, a metadata address
+    that cannot be used...) holds for every id: the ids not yet started report it without
+    trying again (off a VM, each try would wait for the metadata service).
+    """
+
+    def __init__(self, client: ConnectionsClient) -> None:
+        self._client = client
+        self._fatal: ConfigurationError | None = None
+
+    def record(self, connection_id: str) -> tuple[dict[str, Any], int]:
+        """One JSON Lines object for ``connection_id`` and its exit code."""
+        error: YandexWebSocketError | None = self._fatal
+        if error is None:
+            try:
+                connection = self._client.get(connection_id)
+            except YandexWebSocketError as failure:
+                error = failure
+                if isinstance(failure, ConfigurationError):
+                    self._fatal = failure
+            else:
+                return connection.model_dump(mode="json", by_alias=True), EXIT_OK
+        failure_record = {
             "type": type(error).__name__,
             "message": str(error),
             "exitCode": error.exit_code,
             "retryable": error.retryable,
         }
-        return {"id": connection_id, "error": failure}, error.exit_code
-    return connection.model_dump(mode="json", by_alias=True), EXIT_OK
+        return {"id": connection_id, "error": failure_record}, error.exit_code
 
 
 def _look_up_lines(
@@ -311,10 +332,11 @@ def _look_up_lines(
 ) -> int:
     """Look ``ids`` up, ``parallel`` at a time; print a line per id as soon as its turn comes."""
     unique = list(dict.fromkeys(ids))  # an id given twice is looked up once, printed twice
+    batch = _Batch(client)
     pool = ThreadPoolExecutor(max_workers=min(parallel, len(unique)), thread_name_prefix="get")
     try:
         pending: dict[str, Future[tuple[dict[str, Any], int]]] = {
-            connection_id: pool.submit(_record, client, connection_id) for connection_id in unique
+            connection_id: pool.submit(batch.record, connection_id) for connection_id in unique
         }
         codes = []
         for connection_id in ids:
@@ -370,4 +392,4 @@ def main(
         if out is sys.stdout:
             with contextlib.suppress(OSError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+        return EXIT_BROKEN_PIPE

@@ -6,9 +6,9 @@ back to the VM metadata service; the first layer that sets a value wins, and two
 one layer are an error. Explicit arguments are the first layer; the Pulumi face adds the stack
 config as the next one.
 
-Environment (the Terraform provider's and the yc CLI's names): ``YC_IAM_TOKEN``, ``YC_TOKEN``,
-``YC_SERVICE_ACCOUNT_KEY_FILE``, ``YC_ENDPOINT``, ``YC_APIGATEWAY_CONNECTIONS_ENDPOINT``,
-``YC_IAM_ENDPOINT``, ``YC_METADATA_ADDR``.
+The environment's names (:data:`ENVIRONMENT_VARIABLES`) are the Terraform provider's and the
+yc CLI's. Settings only one kind of credential uses are checked when it is used: the metadata
+address only when the metadata service is the credential.
 """
 
 from __future__ import annotations
