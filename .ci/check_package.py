@@ -14,7 +14,9 @@ an example stack from a fresh virtualenv that holds only the installed wheel.
    wheel into ``connection-info/venv`` the way Pulumi's pip toolchain does, and runs
    ``.ci/wheel_smoke.py`` with that venv's python: the stack under the real Pulumi CLI that
    ``make pulumi-cli`` built (see there).
-4. Type-checks the example stacks and ``tests/typing/user_stack.py`` with ``mypy --strict``
+4. Installs the package the way the README's Install section says (a ``requirements.txt`` naming
+   the checkout) into another fresh project virtualenv.
+5. Type-checks the example stacks and ``tests/typing/user_stack.py`` with ``mypy --strict``
    installed into that venv, as a user checks their stack against the installed package.
 
 Standard library only; exits non-zero on the first failure.
@@ -319,6 +321,42 @@ def user_project(work: Path, src: Path, wheel: Path) -> Path:
     return project
 
 
+CHECKOUT_PLACEHOLDER = "/path/to/pulumi-yc-websocket"
+
+
+def readme_requirements(src: Path) -> str:
+    """The ``requirements.txt`` the README's Install section gives, for the checkout ``src``."""
+    readme = (src / "README.md").read_text(encoding="utf-8")
+    install = readme.split("## Install\n", 1)[1].split("\n## ", 1)[0]
+    match = re.search(r"```text\n(.*?)```", install, re.S)
+    expect(match is not None, "README's Install section has no requirements.txt block")
+    assert match is not None
+    expect(CHECKOUT_PLACEHOLDER in match.group(1), "README's requirements name no checkout")
+    return match.group(1).replace(CHECKOUT_PLACEHOLDER, str(src))
+
+
+def install_from_checkout(work: Path, src: Path, version: str) -> None:
+    """``pip install -r requirements.txt`` of the README, in a fresh project virtualenv."""
+    project = work / "from-checkout"
+    project.mkdir()
+    (project / "requirements.txt").write_text(readme_requirements(src), encoding="utf-8")
+    run(sys.executable, "-m", "venv", "venv", cwd=project)
+    python = project / "venv" / "bin" / "python"
+    run(python, "-m", "pip", "install", "--quiet", "-r", "requirements.txt", cwd=project)
+    shown = run(
+        python,
+        "-c",
+        "import pulumi_yc_websocket, pulumi_yc_websocket.provider as p; "
+        "print(pulumi_yc_websocket.__version__, p.__file__)",
+        cwd=project,
+        quiet=True,
+    )
+    installed, where = shown.split()
+    expect(installed == version, f"installed {installed}, the checkout is {version}")
+    expect(str(project / "venv") in where, f"the provider module is imported from {where}")
+    print(f"pulumi-yc-websocket {installed} installed from the checkout into {project}/venv")
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     keep = (
         "PATH",
@@ -420,6 +458,10 @@ def main() -> int:
         t = step("a user's project: connection-info/venv with the wheel installed, stack run")
         project = user_project(work, src, wheels[0])
         smoke(work, src, project)
+        print(f"   {time.monotonic() - t:.0f}s")
+
+        t = step("the README's install: a project whose requirements.txt names the checkout")
+        install_from_checkout(work, src, version)
         print(f"   {time.monotonic() - t:.0f}s")
 
         t = step("mypy --strict on the example stacks and a user's program, against the wheel")

@@ -86,7 +86,8 @@ def test_allow_missing(emu: Any) -> None:
         values = run(exporting("GoneConnection", allow_missing=True))
     assert values["found"] is False
     assert values["connectionId"] == "GoneConnection"
-    assert values["gatewayId"] is None
+    assert values["gatewayId"] == ""
+    assert values["sourceIp"] == ""
 
 
 def test_direct_call_returns_an_awaitable_typed_result(

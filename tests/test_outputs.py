@@ -37,9 +37,19 @@ def test_state_names_are_the_models_wire_names() -> None:
     assert all(wire_name(python_name(name)) == name for name in LOOKED_UP_FIELDS)
 
 
+OPTIONS = {"allow_missing", "ignore_activity"}
+"""The resource's options, recorded as outputs too."""
+INHERITED = {"urn", "id", "pulumi_resource_name", "pulumi_resource_type"}
+
+
 def test_resource_outputs_are_the_models_fields() -> None:
-    outputs = set(WebSocketConnection.__annotations__) - {"allow_missing"}
+    outputs = properties(WebSocketConnection) - OPTIONS - INHERITED
     assert outputs == looked_up() | EVERY_LOOKUP
+
+
+def test_every_output_is_documented() -> None:
+    for name in properties(WebSocketConnection) - INHERITED:
+        assert inspect.getdoc(getattr(WebSocketConnection, name)), name
 
 
 def test_function_results_are_the_models_fields() -> None:

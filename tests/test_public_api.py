@@ -97,3 +97,18 @@ def test_help_shows_the_pulumi_api_without_pulumi_loaded_first() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert int(done.stdout.split()[-1]) > 0
+
+
+def test_help_of_the_resource_documents_each_output() -> None:
+    import pydoc
+
+    text = pydoc.render_doc(pulumi_yc_websocket.WebSocketConnection, renderer=pydoc.plaintext)
+    for documented in (
+        "gateway_id\n",
+        "ID of the API Gateway the connection belongs to",
+        "last_active_at\n",
+        "ignore_activity",
+        "allow_missing",
+        "secret_identity",
+    ):
+        assert documented in text, documented

@@ -35,6 +35,6 @@ pulumi.export(
     {
         "gatewayId": info.gateway_id,
         "connectedAt": info.connected_at,
-        "sourceIp": pulumi.Output.secret(info.identity.apply(lambda i: i.source_ip if i else "")),
+        "sourceIp": pulumi.Output.secret(info.identity.source_ip),
     },
 )

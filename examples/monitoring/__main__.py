@@ -23,9 +23,7 @@ connection_ids: list[str] = config.require_object("connectionIds")
 warn_seconds = float(config.get_float("warnMinutes") or 2.0) * 60
 
 
-def health(
-    found: bool, gateway_id: str | None, connected_at: str | None, last_active_at: str | None
-) -> dict[str, Any]:
+def health(found: bool, gateway_id: str, connected_at: str, last_active_at: str) -> dict[str, Any]:
     """Idle time, age and status of one connection, measured now."""
     if not found:
         return {"status": "closed", "gatewayId": None}
@@ -73,7 +71,7 @@ def connection_health(connection: WebSocketConnection) -> pulumi.Output[dict[str
 
     def measure(found: bool) -> pulumi.Input[dict[str, Any]]:
         if not found:
-            return health(False, None, None, None)
+            return health(False, "", "", "")
         return pulumi.Output.all(
             connection.gateway_id, connection.connected_at, connection.last_active_at
         ).apply(lambda values: health(True, *values))

@@ -56,16 +56,14 @@ def pool_for(source_ip: str) -> str:
 
 
 def route(
-    connection_id: str, gateway_id: str, identity: WebSocketConnectionIdentity | None
+    connection_id: str, gateway_id: str, identity: WebSocketConnectionIdentity
 ) -> dict[str, str]:
     """The routing decision for one connection."""
-    source_ip = identity.source_ip if identity else ""
-    user_agent = identity.user_agent if identity else ""
     return {
         "connectionId": connection_id,
         "gatewayId": gateway_id,
-        "pool": pool_for(source_ip),
-        "client": client_class(user_agent),
+        "pool": pool_for(identity.source_ip),
+        "client": client_class(identity.user_agent),
     }
 
 
@@ -94,7 +92,7 @@ for connection_id in connection_ids:
     # The gateway ID flows as an Output into the resource that uses it.
     RoutingPolicy(
         f"policy-{connection_id}",
-        gateway_id=connection.gateway_id.apply(lambda g: g or ""),
+        gateway_id=connection.gateway_id,
         opts=pulumi.ResourceOptions(depends_on=[connection]),
     )
 

@@ -1,22 +1,20 @@
 """``get_websocket_connection`` / ``get_websocket_connection_output``: lookups without state.
 
 Dynamic providers cannot serve invokes, so these look up in the program's own process, with the
-program's config (``yandex:*``, ``yc-websocket:*``) and environment. Nothing goes into state.
+program's config (``yandex:*``, ``yc-websocket:*``) and environment, through the same shared
+client as the resources. Nothing goes into state.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Generator
 from typing import Any
 
 import pulumi
-import pulumi.runtime
 
-from ._lookup import look_up
-from ._model import Connection
-from ._outputs import python_name
-from ._pulumi_config import CONFIG_KEYS, config_layer
+from ._client import validate_connection_id
+from ._lookup import look_up, look_up_in_program, program_settings
+from ._outputs import FOUND, IDENTITY, connection_properties, python_name
 from ._resource import WebSocketConnectionIdentity
 
 
@@ -26,17 +24,17 @@ class GetWebSocketConnectionResult:
 
     def __init__(
         self,
-        connection_id: str | None = None,
-        found: bool | None = None,
-        gateway_id: str | None = None,
+        connection_id: str = "",
+        found: bool = False,
+        gateway_id: str = "",
         identity: WebSocketConnectionIdentity | None = None,
-        connected_at: str | None = None,
-        last_active_at: str | None = None,
+        connected_at: str = "",
+        last_active_at: str = "",
     ) -> None:
         pulumi.set(self, "connection_id", connection_id)
         pulumi.set(self, "found", found)
         pulumi.set(self, "gateway_id", gateway_id)
-        pulumi.set(self, "identity", identity)
+        pulumi.set(self, "identity", identity or WebSocketConnectionIdentity())
         pulumi.set(self, "connected_at", connected_at)
         pulumi.set(self, "last_active_at", last_active_at)
 
@@ -54,31 +52,28 @@ class GetWebSocketConnectionResult:
 
     @property
     @pulumi.getter(name="gatewayId")
-    def gateway_id(self) -> str | None:
-        """ID of the API Gateway the connection belongs to."""
-        value: str | None = pulumi.get(self, "gateway_id")
-        return value
+    def gateway_id(self) -> str:
+        """ID of the API Gateway the connection belongs to (``""`` when not found)."""
+        return str(pulumi.get(self, "gateway_id") or "")
 
     @property
     @pulumi.getter
-    def identity(self) -> WebSocketConnectionIdentity | None:
-        """Who opened the connection: source IP and user agent."""
-        value: WebSocketConnectionIdentity | None = pulumi.get(self, "identity")
+    def identity(self) -> WebSocketConnectionIdentity:
+        """Who opened the connection: source IP and user agent (empty when not found)."""
+        value: WebSocketConnectionIdentity = pulumi.get(self, "identity")
         return value
 
     @property
     @pulumi.getter(name="connectedAt")
-    def connected_at(self) -> str | None:
+    def connected_at(self) -> str:
         """When the connection was opened: RFC 3339 UTC, every digit the API sent."""
-        value: str | None = pulumi.get(self, "connected_at")
-        return value
+        return str(pulumi.get(self, "connected_at") or "")
 
     @property
     @pulumi.getter(name="lastActiveAt")
-    def last_active_at(self) -> str | None:
+    def last_active_at(self) -> str:
         """When the connection was last used: RFC 3339 UTC, every digit the API sent."""
-        value: str | None = pulumi.get(self, "last_active_at")
-        return value
+        return str(pulumi.get(self, "last_active_at") or "")
 
 
 class AwaitableGetWebSocketConnectionResult(GetWebSocketConnectionResult):
@@ -97,58 +92,65 @@ class AwaitableGetWebSocketConnectionResult(GetWebSocketConnectionResult):
         )
 
 
-def _program_config() -> dict[str, object]:
-    # Raw values (secrets included) without Config.get's secret warnings; only keys we read.
-    return {key: pulumi.runtime.get_config(key) for key in CONFIG_KEYS}
-
-
 def _result(
-    connection_id: str, connection: Connection | None
+    connection_id: str, properties: dict[str, Any]
 ) -> AwaitableGetWebSocketConnectionResult:
-    if connection is None:
-        return AwaitableGetWebSocketConnectionResult(connection_id=connection_id, found=False)
-    looked_up = {
-        python_name(name): value
-        for name, value in connection.model_dump(mode="json", by_alias=True).items()
-        if name != "id"
-    }
-    identity = {python_name(name): value for name, value in looked_up.pop("identity").items()}
+    """The result for the looked-up properties (wire names, as in state)."""
+    values = {python_name(name): value for name, value in properties.items() if name != FOUND}
+    identity = values.pop(IDENTITY)
     return AwaitableGetWebSocketConnectionResult(
         connection_id=connection_id,
-        found=True,
-        identity=WebSocketConnectionIdentity(**identity),
-        **looked_up,
+        found=properties[FOUND],
+        identity=WebSocketConnectionIdentity(
+            **{python_name(name): value for name, value in identity.items()}
+        ),
+        **values,
     )
 
 
 def get_websocket_connection(
-    connection_id: str,
-    allow_missing: bool = False,
-    opts: pulumi.InvokeOptions | None = None,
+    connection_id: str, allow_missing: bool = False
 ) -> AwaitableGetWebSocketConnectionResult:
     """Look up one WebSocket connection now; a closed one raises unless ``allow_missing``.
 
     :param connection_id: The connection's ID.
     :param allow_missing: Return ``found=False`` instead of raising when it has closed.
-    :param opts: Accepted for the generated-SDK shape; the lookup runs in this process.
+
+    The values are plain Python values, never secrets; to keep the identity encrypted in
+    everything derived from it, use ``get_websocket_connection_output(secret_identity=True)``.
+    Errors are this package's typed errors (``ConnectionNotFoundError``...).
     """
-    layer = config_layer(_program_config())
-    return _result(connection_id, look_up(connection_id, layer, allow_missing=allow_missing))
+    found = look_up(
+        validate_connection_id(connection_id), program_settings(), allow_missing=allow_missing
+    )
+    return _result(connection_id, connection_properties(found))
 
 
 def get_websocket_connection_output(
     connection_id: pulumi.Input[str],
     allow_missing: pulumi.Input[bool] = False,
-    opts: pulumi.InvokeOptions | None = None,
+    *,
+    secret_identity: bool = False,
 ) -> pulumi.Output[GetWebSocketConnectionResult]:
     """Look up one WebSocket connection once ``connection_id`` is known, as an ``Output``.
 
     While the id is unknown (e.g. in preview, from a resource not created yet) the result is
-    unknown and no request is sent.
+    unknown and no request is sent. A failed lookup fails the deployment with one line.
+
+    :param secret_identity: Make the result a secret, so the identity (and everything else of
+        the result: Pulumi keeps one secret flag per Output) is encrypted wherever it goes.
     """
 
     async def lookup(args: list[Any]) -> GetWebSocketConnectionResult:
-        result = await asyncio.to_thread(get_websocket_connection, args[0], bool(args[1]))
-        return await result
+        answer = await look_up_in_program(
+            "get_websocket_connection_output",
+            args[0],
+            allow_missing=bool(args[1]),
+            failures_raise=True,
+        )
+        return _result(answer.connection_id, answer.properties)
 
-    return pulumi.Output.all(connection_id, allow_missing).apply(lookup)
+    result: pulumi.Output[GetWebSocketConnectionResult] = pulumi.Output.all(
+        connection_id, allow_missing
+    ).apply(lookup)
+    return pulumi.Output.secret(result) if secret_identity else result

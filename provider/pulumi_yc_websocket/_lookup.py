@@ -1,11 +1,28 @@
-"""One lookup for the Pulumi face, with ``allow_missing``: the provider's and the functions'."""
+"""Lookups for the Pulumi face: in the provider process (refresh), and in the program's process
+(resources, ``.get()`` and the functions), each through the shared client of its settings.
+
+In the program, lookups start as soon as a resource's id is known, many at once, so the engine's
+one-at-a-time Check no longer waits on the network: Check only accepts the answer.
+"""
 
 from __future__ import annotations
 
-from ._errors import ConnectionNotFoundError
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+
+from ._client import validate_connection_id
+from ._errors import ConnectionNotFoundError, InvalidConnectionIdError, YandexWebSocketError
 from ._model import Connection
+from ._outputs import INVALID_INPUT, LOOKUP_FAILURE, connection_properties
+from ._pulumi_config import CONFIG_KEYS, config_layer
 from ._runtime import RUNTIME
 from ._settings import SettingsLayer
+
+_SHOWN_ID_CHARS = 80
 
 
 def look_up(connection_id: str, *layers: SettingsLayer, allow_missing: bool) -> Connection | None:
@@ -17,3 +34,73 @@ def look_up(connection_id: str, *layers: SettingsLayer, allow_missing: bool) -> 
         if allow_missing:
             return None
         raise
+
+
+class LookupFailedError(pulumi.RunError):
+    """A lookup in the program failed for a reason other than its input; the message is one
+    line that names the resource and says what to do (Pulumi shows it without a traceback)."""
+
+
+def program_settings() -> SettingsLayer:
+    """The settings in the program's stack config (secrets included, as the provider gets them)."""
+    return config_layer({key: pulumi.runtime.get_config(key) for key in CONFIG_KEYS})
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a lookup in the program found, or why it found nothing, for the provider's check to
+    report on the resource: what is wrong with the id (invalid, or the connection has closed),
+    or why the lookup failed otherwise."""
+
+    connection_id: str
+    """The id to register: as given, or escaped (the engine echoes it in a check failure)."""
+    properties: dict[str, Any]
+    invalid_input: str = ""
+    lookup_failure: str = ""
+
+    def inputs(self) -> dict[str, Any]:
+        """The looked-up properties and the reasons, by wire name."""
+        return {
+            **self.properties,
+            INVALID_INPUT: self.invalid_input,
+            LOOKUP_FAILURE: self.lookup_failure,
+        }
+
+
+async def look_up_in_program(
+    what: str, connection_id: Any, *, allow_missing: bool, failures_raise: bool = False
+) -> Answer:
+    """Look ``connection_id`` up off the event loop; ``what`` names the caller in errors.
+
+    A failure comes back in the :class:`Answer`, or raises :class:`LookupFailedError` (one line
+    that names ``what``) with ``failures_raise``: for reads and functions, which have no check.
+    """
+    try:
+        valid_id = validate_connection_id(connection_id)
+    except InvalidConnectionIdError as error:
+        failure: YandexWebSocketError = error
+    else:
+        try:
+            found = await asyncio.to_thread(
+                look_up, valid_id, program_settings(), allow_missing=allow_missing
+            )
+        except YandexWebSocketError as error:
+            failure = error
+        else:
+            return Answer(valid_id, connection_properties(found))
+    if failures_raise:
+        raise LookupFailedError(f"{what}: {failure}")
+    shown = shown_id(connection_id)
+    if isinstance(failure, InvalidConnectionIdError | ConnectionNotFoundError):
+        return Answer(shown, connection_properties(None), str(failure))
+    reason = f"the lookup of connection {shown!r} failed: {failure}"
+    return Answer(shown, connection_properties(None), lookup_failure=reason)
+
+
+def shown_id(connection_id: Any) -> str:
+    """An id as the engine may echo it in a message: one line, control characters escaped
+    (``\\n``), capped."""
+    text = connection_id if isinstance(connection_id, str) else str(connection_id)
+    if not text.isprintable():
+        text = repr(text)[1:-1]
+    return text if len(text) <= _SHOWN_ID_CHARS else text[: _SHOWN_ID_CHARS - 1] + "\u2026"

@@ -1,10 +1,14 @@
 """The dynamic provider behind ``WebSocketConnection``: a read-only lookup, matched to the engine.
 
-The lookup runs in ``check`` so ``pulumi preview`` shows real values (the engine plans a create
-or update with the checked inputs); ``create``/``update`` return those checked values, ``read``
-looks up again for refresh and ``.get()``, ``delete`` never calls the API. The instance holds no
-state: it is pickled into every resource's state. Configuration and the shared client live in
-the provider process.
+The program looks each connection up as soon as its id is known, many at once, and hands the
+answer over as the resource's inputs; ``check`` only accepts it (the engine checks resources one
+at a time, so a lookup there would wait in line), or reports what is wrong with the input.
+``create``/``update`` record the checked values, ``read`` looks up again for ``pulumi refresh``,
+``delete`` never calls the API. The instance holds no state: it is pickled into every
+resource's state. Configuration and the shared client live in the process's runtime.
+
+This module's path is part of every stack's state (``__provider`` pickles the class by
+reference): it stays ``pulumi_yc_websocket.provider``.
 """
 
 from __future__ import annotations
@@ -24,40 +28,40 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
+from pydantic import ValidationError
 
 from ._client import validate_connection_id
 from ._errors import YandexWebSocketError
 from ._lookup import look_up
+from ._model import Connection
 from ._outputs import (
+    ACTIVITY,
     ALLOW_MISSING,
     COMPARED_FIELDS,
     CONNECTION_ID,
     FOUND,
+    IGNORE_ACTIVITY,
+    INVALID_INPUT,
+    LOOKED_UP,
+    LOOKED_UP_FIELDS,
+    LOOKUP_FAILURE,
+    OUTPUT_FIELDS,
     SECRET_FIELDS,
     connection_properties,
+    plain,
+    with_secrets,
 )
 from ._pulumi_config import CONFIG_KEYS, config_layer
 from ._runtime import RUNTIME
 
-
-def _plain(value: Any) -> Any:
-    return rpc.unwrap_rpc_secret(value)
+_ACCEPTED_INPUTS = (*OUTPUT_FIELDS, LOOKED_UP)
+"""What ``check`` keeps of the program's inputs (not the failures it reports)."""
 
 
 def _is_unknown(value: Any) -> bool:
     # The server hands unknown inputs to check/diff as ``pulumi.output.Unknown`` objects.
-    value = _plain(value)
+    value = rpc.unwrap_rpc_secret(value)
     return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
-
-
-def _as_secrets(properties: dict[str, Any], secret_fields: Any) -> dict[str, Any]:
-    # The engine keeps a value the provider returns wrapped as a secret encrypted in state,
-    # in the checked inputs as well as in the outputs.
-    names = set(_plain(secret_fields) or ())
-    return {
-        key: rpc.wrap_rpc_secret(value) if key in names and value is not None else value
-        for key, value in properties.items()
-    }
 
 
 class WebSocketConnectionProvider(ResourceProvider):
@@ -67,35 +71,51 @@ class WebSocketConnectionProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Keep the stack's ``yandex:*`` and ``yc-websocket:*`` config for this process."""
-        RUNTIME.configure(config_layer({key: _plain(req.config.get(key)) for key in CONFIG_KEYS}))
+        config = {key: rpc.unwrap_rpc_secret(req.config.get(key)) for key in CONFIG_KEYS}
+        RUNTIME.configure(config_layer(config))
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate the id and look the connection up, so preview shows the real values."""
-        allow_missing = bool(_plain(news.get(ALLOW_MISSING)))
-        secret_fields = list(_plain(news.get(SECRET_FIELDS)) or [])
-        inputs: dict[str, Any] = {
-            CONNECTION_ID: news.get(CONNECTION_ID),
-            ALLOW_MISSING: allow_missing,
-            SECRET_FIELDS: secret_fields,
-        }
-        connection_id = _plain(inputs[CONNECTION_ID])
-        if _is_unknown(connection_id):
-            # Not known yet (preview): no request, and the looked-up fields stay unknown.
+        """Accept the program's lookup, or report what is wrong with the input."""
+        inputs = {key: news[key] for key in _ACCEPTED_INPUTS if key in news}
+        if any(_is_unknown(news.get(key)) for key in (CONNECTION_ID, FOUND)):
+            # The id is not known yet (preview): nothing was looked up, and nothing is known.
             return CheckResult(inputs, [])
+        invalid = plain(news.get(INVALID_INPUT)) or _record_problem(news)
+        if invalid:
+            return CheckResult(inputs, [CheckFailure(CONNECTION_ID, invalid)])
+        failure = plain(news.get(LOOKUP_FAILURE))
+        if failure:
+            # Not the input's fault: reported on the resource, not on a property.
+            return CheckResult(inputs, [CheckFailure("", failure)])
+        if plain(news.get(LOOKED_UP)) is not True:
+            # A program that did not look up (an older version of this package): look up here.
+            return self._check_by_looking_up(inputs)
+        return CheckResult(inputs, [])
+
+    def _check_by_looking_up(self, inputs: dict[str, Any]) -> CheckResult:
+        connection_id = plain(inputs.get(CONNECTION_ID))
+        allow_missing = bool(plain(inputs.get(ALLOW_MISSING)))
         try:
             validate_connection_id(connection_id)
             found = look_up(connection_id, RUNTIME.configured, allow_missing=allow_missing)
         except YandexWebSocketError as error:
             return CheckResult(inputs, [CheckFailure(CONNECTION_ID, str(error))])
-        inputs.update(_as_secrets(connection_properties(found), secret_fields))
+        paths = plain(inputs.get(SECRET_FIELDS)) or []
+        inputs.update(with_secrets(connection_properties(found), paths))
         return CheckResult(inputs, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """A new id replaces; changed data updates in place; ``__provider`` is never compared."""
-        changed = [
+        """A new id replaces; changed data updates in place (a new ``lastActiveAt`` alone not
+        with ``ignoreActivity``); ``__provider`` is never compared."""
+        compared = [
             name
             for name in COMPARED_FIELDS
-            if _is_unknown(news.get(name)) or _plain(olds.get(name)) != _plain(news.get(name))
+            if not (name == ACTIVITY and plain(news.get(IGNORE_ACTIVITY)) is True)
+        ]
+        changed = [
+            name
+            for name in compared
+            if _is_unknown(news.get(name)) or plain(olds.get(name)) != plain(news.get(name))
         ]
         replaces = [CONNECTION_ID] if CONNECTION_ID in changed else []
         # Create-before-delete (the default): deleting a lookup is a no-op, and delete-before-
@@ -103,30 +123,36 @@ class WebSocketConnectionProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """Record the values looked up in ``check``; nothing is created anywhere."""
-        return CreateResult(str(_plain(props[CONNECTION_ID])), _outputs(props))
+        """Record the checked values; nothing is created anywhere."""
+        return CreateResult(str(plain(props[CONNECTION_ID])), _outputs(props))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Record the values looked up in ``check`` (the default update would drop every output)."""
+        """Record the checked values (the default update would drop every output)."""
         return UpdateResult(_outputs(news))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Look up again: ``pulumi refresh`` (closed and not allowed missing: leaves the state)
-        and ``WebSocketConnection.get`` (missing: an error)."""
-        is_refresh = FOUND in props
-        allow_missing = bool(_plain(props.get(ALLOW_MISSING)))
+        """``WebSocketConnection.get``: accept the program's lookup. ``pulumi refresh``: look up
+        again; a closed connection leaves the state (or reads ``found=False`` with
+        ``allowMissing``)."""
+        if plain(props.get(LOOKED_UP)) is True:
+            state = _outputs(props)
+            return ReadResult(id_, state, state)
+        is_refresh = FOUND in props  # refresh passes the outputs; an old program's get, inputs
+        allow_missing = bool(plain(props.get(ALLOW_MISSING)))
         try:
             found = look_up(id_, RUNTIME.configured, allow_missing=allow_missing or is_refresh)
         except YandexWebSocketError as error:
             raise LookupFailed(f"lookup of connection {id_!r} failed: {error}") from None
         if found is None and is_refresh and not allow_missing:
             return ReadResult("", {})
-        base = {
+        paths = plain(props.get(SECRET_FIELDS)) or []
+        state = {
             CONNECTION_ID: id_,
             ALLOW_MISSING: allow_missing,
-            SECRET_FIELDS: list(_plain(props.get(SECRET_FIELDS)) or []),
+            IGNORE_ACTIVITY: bool(plain(props.get(IGNORE_ACTIVITY))),
+            SECRET_FIELDS: list(paths),
+            **with_secrets(connection_properties(found), paths),
         }
-        state = {**base, **_as_secrets(connection_properties(found), base[SECRET_FIELDS])}
         return ReadResult(id_, state, state)
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
@@ -138,4 +164,25 @@ class LookupFailed(Exception):
 
 
 def _outputs(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in props.items() if key in COMPARED_FIELDS}
+    return {key: value for key, value in props.items() if key in OUTPUT_FIELDS}
+
+
+def _record_problem(news: Mapping[str, Any]) -> str:
+    """What is wrong with the looked-up values the program handed over, if anything: they must
+    have the model's shape (a mismatch means the program and this provider disagree)."""
+    if plain(news.get(LOOKED_UP)) is not True:
+        return ""
+    values = {name: plain(news.get(name)) for name in LOOKED_UP_FIELDS}
+    present = {name: value for name, value in values.items() if value != ""}  # "" is absent
+    try:
+        Connection.model_validate(present)
+    except ValidationError:
+        well_formed = False
+    else:
+        well_formed = isinstance(plain(news.get(FOUND)), bool)
+    if well_formed:
+        return ""
+    return (
+        "the program handed over looked-up values that are not a Connection; install the same "
+        "version of pulumi-yc-websocket for the program and the provider (one virtualenv)"
+    )

@@ -64,8 +64,8 @@ def lookups(emulator: Any) -> int:
 @pytest.mark.parametrize("project", [ONE_LOOKUP], indirect=True)
 def test_up_runs_two_deployments(project: Project, emulator: Any) -> None:
     project.pulumi("up", "--yes")
-    # Preview, then update: each starts a provider process, which exchanges the token once,
-    # and looks the resource up.
+    # Preview, then update: each runs the program, which exchanges the token once and looks
+    # the resource up (the provider processes only accept the answers).
     assert lookups(emulator) == 2
     assert exchanged(emulator) == ["oauth-old", "oauth-old"]
     emulator.backend.clear_requests()
@@ -95,8 +95,9 @@ def test_run_program_makes_destroy_look_up(project: Project, emulator: Any) -> N
     project.pulumi("up", "--yes")
     emulator.backend.clear_requests()
     project.pulumi("destroy", "--yes", "--run-program")
-    # Preview and destroy each run the program: .get() reads, get_* looks up.
-    assert lookups(emulator) == 2 * 2
+    # Preview and destroy each run the program, which looks each resource, .get() and get_*
+    # up once.
+    assert lookups(emulator) == 2 * 3
     assert project.resources() == []
 
 

@@ -146,7 +146,7 @@ def test_monitoring(new_project: NewProject, demo: Any) -> None:
     # allow_missing=True: refresh keeps a closed connection, as found=false.
     state = lookups_in_state(project)
     assert state[f"connection-{BOT}"]["found"] is False
-    assert "gatewayId" not in state[f"connection-{BOT}"]
+    assert state[f"connection-{BOT}"]["gatewayId"] == ""  # proto3's empty value: one type
     assert state[f"connection-{NO_USER_AGENT}"]["found"] is True
 
     destroy_sends_no_request(project, demo)

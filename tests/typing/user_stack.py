@@ -37,27 +37,42 @@ connection_id: pulumi.Output[str] = config.require_secret("connectionId")
 connection = WebSocketConnection("client", connection_id=connection_id, secret_identity=True)
 assert_type(connection.connection_id, pulumi.Output[str])
 assert_type(connection.found, pulumi.Output[bool])
-assert_type(connection.gateway_id, pulumi.Output[str | None])
-assert_type(connection.identity, pulumi.Output[WebSocketConnectionIdentity | None])
-assert_type(connection.connected_at, pulumi.Output[str | None])
-assert_type(connection.last_active_at, pulumi.Output[str | None])
+assert_type(connection.gateway_id, pulumi.Output[str])
+assert_type(connection.identity, pulumi.Output[WebSocketConnectionIdentity])
+assert_type(connection.connected_at, pulumi.Output[str])
+assert_type(connection.last_active_at, pulumi.Output[str])
 assert_type(connection.allow_missing, pulumi.Output[bool])
+assert_type(connection.ignore_activity, pulumi.Output[bool])
 assert_type(connection.id, pulumi.Output[str])
 
-source_ip = connection.identity.apply(lambda identity: identity.source_ip if identity else "")
+source_ip = connection.identity.apply(lambda identity: identity.source_ip)
 assert_type(source_ip, pulumi.Output[str])
 pulumi.export("sourceIp", source_ip)
 
+
+class Alert(pulumi.ComponentResource):
+    """A user's own resource that takes a gateway id: an ``Input[str]``, never ``str | None``."""
+
+    def __init__(self, name: str, gateway_id: pulumi.Input[str]) -> None:
+        super().__init__("user:index:Alert", name)
+        self.gateway_id = pulumi.Output.from_input(gateway_id)
+
+
+Alert("alert", connection.gateway_id)
+
 existing = WebSocketConnection.get("existing", "EfKvQ47JSz6mjzNl3h9qBrAM")
 assert_type(existing, WebSocketConnection)
-assert_type(existing.gateway_id, pulumi.Output[str | None])
+assert_type(existing.gateway_id, pulumi.Output[str])
 
-WebSocketConnection(
+# A missing connection keeps every output's type: "" and an empty identity, found=False.
+missing = WebSocketConnection(
     "missing-ok",
     "EfKvQ47JSz6mjzNl3h9qBrAM",
-    pulumi.ResourceOptions(additional_secret_outputs=["identity"]),
+    pulumi.ResourceOptions(additional_secret_outputs=["source_ip"]),
     allow_missing=True,
+    ignore_activity=True,
 )
+pulumi.export("missingIp", missing.identity.source_ip)
 WebSocketConnection("wrong", connection_id=42)  # type: ignore[arg-type]
 WebSocketConnection("wrong", "id", allow_missing="yes")  # type: ignore[arg-type]
 
@@ -65,15 +80,14 @@ WebSocketConnection("wrong", "id", allow_missing="yes")  # type: ignore[arg-type
 result = get_websocket_connection("EfKvQ47JSz6mjzNl3h9qBrAM", allow_missing=True)
 assert_type(result, AwaitableGetWebSocketConnectionResult)
 assert_type(result.found, bool)
-assert_type(result.gateway_id, str | None)
-assert_type(result.identity, WebSocketConnectionIdentity | None)
-if result.identity is not None:
-    assert_type(result.identity.user_agent, str)
+assert_type(result.gateway_id, str)
+assert_type(result.identity, WebSocketConnectionIdentity)
+assert_type(result.identity.user_agent, str)
 
-info = get_websocket_connection_output(connection.connection_id)
+info = get_websocket_connection_output(connection.connection_id, secret_identity=True)
 assert_type(info, pulumi.Output[GetWebSocketConnectionResult])
-assert_type(info.apply(lambda i: i.gateway_id), pulumi.Output[str | None])
-assert_type(info.apply(lambda i: i.last_active_at), pulumi.Output[str | None])
+assert_type(info.apply(lambda i: i.gateway_id), pulumi.Output[str])
+assert_type(info.apply(lambda i: i.last_active_at), pulumi.Output[str])
 get_websocket_connection_output(42)  # type: ignore[arg-type]
 
 
