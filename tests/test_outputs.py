@@ -37,6 +37,12 @@ def test_state_names_are_the_models_wire_names() -> None:
     assert all(wire_name(python_name(name)) == name for name in LOOKED_UP_FIELDS)
 
 
+def test_a_name_already_in_state_form_is_kept() -> None:
+    # Pulumi 3.216 translates nested input keys too: sourceIp must not become sourceip.
+    names = (*LOOKED_UP_FIELDS, *IDENTITY_FIELDS, "connectionId", "found")
+    assert [wire_name(name) for name in names] == list(names)
+
+
 OPTIONS = {"allow_missing", "ignore_activity"}
 """The resource's options, recorded as outputs too."""
 INHERITED = {"urn", "id", "pulumi_resource_name", "pulumi_resource_type"}

@@ -51,9 +51,13 @@ def python_name(wire_name: str) -> str:
     return to_snake(wire_name)
 
 
-def wire_name(python_name: str) -> str:
-    """``gateway_id`` to ``gatewayId``."""
-    return to_camel(python_name)
+def wire_name(name: str) -> str:
+    """``gateway_id`` to ``gatewayId``; a name already in that form stays as it is.
+
+    Older Pulumi SDKs (3.216) translate the keys of nested inputs too (``identity.sourceIp``),
+    and pydantic 2.1 lowers an already camelCase one (``sourceip``).
+    """
+    return to_camel(name) if "_" in name else name
 
 
 def connection_properties(connection: Connection | None) -> dict[str, Any]:
