@@ -8,6 +8,8 @@ one-at-a-time Check no longer waits on the network: Check only accepts the answe
 from __future__ import annotations
 
 import asyncio
+import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +23,13 @@ from ._outputs import INVALID_INPUT, LOOKUP_FAILURE, connection_properties
 from ._pulumi_config import CONFIG_KEYS, config_layer
 from ._runtime import RUNTIME
 from ._settings import SettingsLayer
+from ._transport import DEFAULT_MAX_CONNECTIONS
 
 _SHOWN_ID_CHARS = 80
+_PROGRAM_LOOKUPS = ThreadPoolExecutor(DEFAULT_MAX_CONNECTIONS, "yc-websocket-lookup")
+"""The program's lookups, as many at once as the shared client keeps connections. Not the
+event loop's default executor: Pulumi's registration calls wait there, each until the engine is
+done with its resource, and lookups queued behind them would wait for the engine too."""
 
 
 def look_up(connection_id: str, *layers: SettingsLayer, allow_missing: bool) -> Connection | None:
@@ -81,9 +88,10 @@ async def look_up_in_program(
         failure: YandexWebSocketError = error
     else:
         try:
-            found = await asyncio.to_thread(
+            lookup = functools.partial(
                 look_up, valid_id, program_settings(), allow_missing=allow_missing
             )
+            found = await asyncio.get_running_loop().run_in_executor(_PROGRAM_LOOKUPS, lookup)
         except YandexWebSocketError as error:
             failure = error
         else:

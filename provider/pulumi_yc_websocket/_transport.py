@@ -41,6 +41,8 @@ from ._errors import (
 from ._retry import Deadline
 from ._urls import is_loopback_host, origin_of, redacted
 
+DEFAULT_MAX_CONNECTIONS = 16
+"""Connections a transport keeps open to each host."""
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 """Status line and headers of one answer (1xx answers before it included)."""
@@ -201,7 +203,7 @@ class HttpTransport:
     def __init__(
         self,
         *,
-        max_connections: int = 16,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
