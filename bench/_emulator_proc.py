@@ -1,7 +1,8 @@
 """The package's emulator in its own process (``python -m bench._emulator_proc [CPU]``).
 
 Seeds an IAM token, an OAuth token and a set of connections, requires auth, and answers JSON
-commands on stdin: ``delay`` (default fault of services), ``stats``, ``clear``.
+commands on stdin: ``delay`` (default fault of services), ``slow_once`` (the next answer of a
+service only after N s), ``stats``, ``clear``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def main() -> None:
             backend.faults.set_default(service, Delay(seconds) if seconds else None)
         return {}
 
+    def slow_once(service: Service, seconds: float) -> JSON:
+        backend.faults.push(service, Delay(seconds))
+        return {}
+
     def stats() -> JSON:
         return {
             "cpu": time.process_time(),
@@ -69,7 +74,7 @@ def main() -> None:
 
     try:
         serve_commands(
-            {"delay": delay, "stats": stats, "clear": clear},
+            {"delay": delay, "slow_once": slow_once, "stats": stats, "clear": clear},
             {
                 "url": server.url,
                 "iam_token": IAM_TOKEN,
