@@ -74,6 +74,21 @@ def test_up_runs_two_deployments(project: Project, emulator: Any) -> None:
     assert exchanged(emulator) == ["oauth-old"]
 
 
+@pytest.mark.parametrize("project", [ONE_LOOKUP], indirect=True)
+def test_refresh_previews_first(project: Project, emulator: Any) -> None:
+    project.pulumi("up", "--yes", "--skip-preview")
+    emulator.backend.clear_requests()
+    project.pulumi("refresh", "--yes")
+    # A preview of the refresh, then the refresh: two provider processes, each reading (and
+    # exchanging the token) once. The program does not run.
+    assert lookups(emulator) == 2
+    assert exchanged(emulator) == ["oauth-old", "oauth-old"]
+    emulator.backend.clear_requests()
+    project.pulumi("refresh", "--yes", "--skip-preview")
+    assert lookups(emulator) == 1
+    assert exchanged(emulator) == ["oauth-old"]
+
+
 def test_refresh_and_destroy_use_the_config_of_the_last_up(project: Project, emulator: Any) -> None:
     project.pulumi("up", "--yes")
     project.set_config("yandex:token", "oauth-new", secret=True)
