@@ -62,6 +62,21 @@ def test_all_is_the_public_list() -> None:
     assert len(pulumi_yc_websocket.__all__) == len(PUBLIC)
 
 
+def test_the_testing_module_exports_the_mocks_alone() -> None:
+    import pulumi_yc_websocket.testing as testing
+
+    assert sorted(testing.__all__) == ["CheckFailedError", "LookupMocks", "RESOURCE_TYPE"]
+    for cls in (testing.CheckFailedError, testing.LookupMocks):
+        assert cls.__doc__, cls
+
+
+def test_the_provider_module_exports_the_provider_alone() -> None:
+    import pulumi_yc_websocket.provider as provider
+
+    assert provider.__all__ == ["WebSocketConnectionProvider"]
+    assert provider.WebSocketConnectionProvider.__module__ == "pulumi_yc_websocket.provider"
+
+
 def test_every_public_name_is_documented_and_in_dir() -> None:
     listed = dir(pulumi_yc_websocket)
     for name in PUBLIC - {"__version__"}:

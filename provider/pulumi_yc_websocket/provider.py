@@ -54,6 +54,8 @@ from ._outputs import (
 from ._pulumi_config import CONFIG_KEYS, config_layer
 from ._runtime import RUNTIME
 
+__all__ = ["WebSocketConnectionProvider"]
+
 _ACCEPTED_INPUTS = (*OUTPUT_FIELDS, LOOKED_UP)
 """What ``check`` keeps of the program's inputs (not the failures it reports)."""
 

@@ -34,7 +34,9 @@ from ._resource import WebSocketConnection
 from .emulator import EmulatorBackend, EmulatorServer
 from .provider import WebSocketConnectionProvider
 
-TOKEN = "t1.mocks.LookupMocksToken"  # noqa: S105 - the emulator's, for tests only
+__all__ = ["RESOURCE_TYPE", "CheckFailedError", "LookupMocks"]
+
+_TOKEN = "t1.mocks.LookupMocksToken"  # noqa: S105 - the emulator's, for tests only
 _READER_ROLE = "api-gateway.websocketWriter"
 RESOURCE_TYPE = f"pulumi-python:{WebSocketConnection._resource_type_name}"
 """The type token ``WebSocketConnection`` registers under."""
@@ -63,12 +65,12 @@ class LookupMocks(Mocks):
         if emulator is None:
             emulator = EmulatorServer(EmulatorBackend.from_seed({"connections": list(connections)}))
             emulator.start()
-        emulator.backend.add_iam_token(TOKEN, roles=[_READER_ROLE])
+        emulator.backend.add_iam_token(_TOKEN, roles=[_READER_ROLE])
         self.emulator = emulator
         """Where the lookups go: close or change connections between runs of the program."""
         self._fallback = fallback
         self.config = {
-            "yandex:token": TOKEN,
+            "yandex:token": _TOKEN,
             f"{PACKAGE_NAMESPACE}:connectionsEndpoint": emulator.url,
             f"{PACKAGE_NAMESPACE}:iamEndpoint": emulator.url,
             f"{PACKAGE_NAMESPACE}:metadataAddr": f"{emulator.host}:{emulator.port}",
