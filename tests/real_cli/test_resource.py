@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_yc_websocket.emulator import Delay
 from tools.pulumi_cli import Project
 
 from .conftest import NewProject
@@ -136,6 +137,32 @@ def test_an_unknown_id_sends_no_request_in_preview(new_project: NewProject, emu:
     assert emu.count("connections") == 0
     project.pulumi("up", "--yes", "--skip-preview")
     assert project.outputs()["gatewayId"] == CONNECTION["gateway_id"]
+
+
+MANY = """
+import pulumi
+from pulumi_yc_websocket import WebSocketConnection
+
+for index in range(6):
+    conn = WebSocketConnection(f"conn{index}", "ResourceConnection01")
+    pulumi.export(f"gateway{index}", conn.gateway_id)
+"""
+
+
+def test_lookups_overlap_instead_of_waiting_in_line(new_project: NewProject, emu: Any) -> None:
+    # Each answer comes 2 s after its request. Looked up one at a time (the engine's serial
+    # Check), the sixth request would arrive 10 s after the first; overlapped, every request
+    # is in before the first answer is out.
+    answer_after_s = 2.0
+    emu.faults.set_default("connections", Delay(answer_after_s))
+    project = new_project(program=MANY)
+    project.init_stack()
+    plan = project.preview_json()
+    planned = [s["newState"]["inputs"] for s in plan["steps"] if s["newState"]["type"] == LOOKUP]
+    assert [inputs["gatewayId"] for inputs in planned] == [CONNECTION["gateway_id"]] * 6
+    received = [request.received_at for request in emu.requests("connections")]
+    assert len(received) == 6
+    assert max(received) - min(received) < answer_after_s
 
 
 def test_get_of_a_missing_connection_fails_the_deployment(
