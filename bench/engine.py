@@ -14,10 +14,11 @@ a local file backend:
 - ``floor``: ``NoLookup`` (``noop_provider.py``): a resource of two properties and a provider
   that looks nothing up, the engine's cost per resource alone.
 
-Reported per N: wall times, the time above each floor, GETs per resource and token exchanges in
-one ``up``, the processes it started; ``refresh --skip-preview`` of the overlapped stack against
-N lookups made one at a time by the package's client (measured in the same run); and the delay
-one connection that answers only after 10 s adds to a preview.
+Reported per N: wall times; the CPU each preview used (the CLI and every process it started,
+and the emulator, on a machine of 2 cores); the time above each floor; GETs per resource, token
+exchanges and the processes started in one ``up``; ``refresh --skip-preview`` of the overlapped
+stack against N lookups made one at a time by the package's client (measured in the same run);
+and the delay one connection that answers only after 10 s adds to a preview.
 
 Every program runs with ``PULUMI_SKIP_CHECKPOINTS=true``. With checkpoints the engine rewrites
 the whole state after every step, a cost quadratic in N that hides everything else at N = 1000
@@ -27,6 +28,7 @@ the whole state after every step, a cost quadratic in N that hides everything el
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import tempfile
 import textwrap
@@ -135,17 +137,33 @@ class _Stacks:
         return Counter(line.split()[0] for line in lines)
 
 
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's finished children and theirs (the CLI, the engine's
+    program and provider processes)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _timed(stacks: _Stacks, emulator: Peer, project: Project, *args: str) -> JSON:
-    """One ``pulumi`` command: its wall time, the requests it made, the processes it started."""
+    """One ``pulumi`` command: its wall time, the CPU it and the emulator used, the requests it
+    made, the processes it started."""
     stacks.processes_started()
     emulator.call("clear")
+    emulator_cpu_s = float(emulator.call("stats")["cpu"])
+    cpu_s = _children_cpu_s()
     start = now()
     project.pulumi(*args)
     wall_s = now() - start
+    cpu_s = _children_cpu_s() - cpu_s
     requests = emulator.call("stats")
+    emulator_cpu_s = float(requests["cpu"]) - emulator_cpu_s
     processes = stacks.processes_started()
     return {
         "wall_s": wall_s,
+        "cpu_s": cpu_s,
+        "emulator_cpu_s": emulator_cpu_s,
+        # Of the machine's cores, how many the command and the emulator kept busy on average.
+        "cores_busy": (cpu_s + emulator_cpu_s) / wall_s,
         "gets": requests["connections"],
         "token_exchanges": requests["iam"],
         "program_processes": processes["program"],
@@ -229,6 +247,14 @@ def run(quick: bool) -> JSON:
         sizes[str(n)] = {
             "rounds": plan[n],
             "wall_s": walls,
+            "preview_cpu_s": {
+                variant: {
+                    "command": med(variant, n, "preview", "cpu_s"),
+                    "emulator": med(variant, n, "preview", "emulator_cpu_s"),
+                    "cores_busy": med(variant, n, "preview", "cores_busy"),
+                }
+                for variant in VARIANTS
+            },
             "above_floor_s": {
                 base: {
                     variant: {c: walls[variant][c] - walls[base][c] for c in ("preview", "up")}

@@ -267,6 +267,20 @@ def _engine(s: JSON) -> list[str]:
         for n, size in s["sizes"].items()
     ]
     lines += _table(header, rows)
+    lines += [
+        "CPU of `pulumi preview`, s: the CLI and every process it started, + the emulator "
+        "(cores busy on average):",
+        "",
+    ]
+    rows = [
+        [n]
+        + [
+            f"{_f(cpu['command'])} + {_f(cpu['emulator'])} ({_f(cpu['cores_busy'])})"
+            for cpu in (size["preview_cpu_s"][v] for v in _ENGINE_VARIANTS)
+        ]
+        for n, size in s["sizes"].items()
+    ]
+    lines += _table(["N", *_ENGINE_VARIANTS], rows)
     lines += ["Per `pulumi up` (overlapped / serial), and `refresh` of the overlapped stack:", ""]
     rows = []
     for n, size in s["sizes"].items():
@@ -328,18 +342,32 @@ def _why_engine(key: str, s: JSON) -> str:
     if key.startswith("6a"):
         lookup = walls["overlapped"] - walls["shaped_floor"]
         shape = walls["shaped_floor"] - walls["floor"]
+        cpu = size["preview_cpu_s"]
+        extra_cpu = (
+            cpu["overlapped"]["command"]
+            + cpu["overlapped"]["emulator"]
+            - cpu["shaped_floor"]["command"]
+            - cpu["shaped_floor"]["emulator"]
+        )
         return (
             f"at N={n} the overlapped preview took {_f(walls['overlapped'])} s, the same "
             f"resources without a lookup {_f(walls['shaped_floor'])} s, a bare no-lookup "
             f"resource {_f(walls['floor'])} s and the serial design {_f(walls['serial'])} s. "
             f"The lookups add {_f(lookup)} s ({_f(lookup / int(n) * 1e3, 1)} ms per resource; "
-            f"N answers of 20 ms, 16 at once, need {_f(int(n) * 0.02 / 16)} s): the rest is "
-            "the program's own work per lookup (a thread hand-off, the outputs it resolves) on "
-            "2 cores the engine and the provider process share. The resource's properties "
-            f"themselves cost the engine {_f(shape)} s over the bare resource, lookup or not."
+            f"N answers of 20 ms, 16 at once, need {_f(int(n) * 0.02 / 16)} s) and "
+            f"{_f(extra_cpu)} s of CPU ({_f(extra_cpu / int(n) * 1e3, 1)} ms per lookup: the "
+            "request and its parsing, the emulator's answer, the outputs the program resolves "
+            "and the provider checks), spent on the same 2 cores as the engine, which kept "
+            f"{_f(cpu['overlapped']['cores_busy'])} of them busy: the wait is CPU, not the "
+            "network. The resource's properties themselves cost the engine "
+            f"{_f(shape)} s over the bare resource, lookup or not."
         )
     if key.startswith("6d"):
         return (
+            "Pulumi's dynamic provider server answers at most 4 calls at a time (a thread "
+            "pool of 4 in `pulumi.dynamic`), so `refresh` reads 4 connections at once at most: "
+            f"N x 22 ms / 4 = {_f(size['refresh']['serial_lookups_s'] / 4)} s at best, on top "
+            "of the engine's own work. "
             f"`refresh` took {_f(size['wall_s']['overlapped']['refresh'])} s against "
             f"{_f(size['refresh']['serial_lookups_s'])} s for N lookups one at a time; the "
             "same stack without lookups refreshes in "

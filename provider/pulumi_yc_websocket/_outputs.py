@@ -9,6 +9,7 @@ lookup that found nothing has proto3's empty values (``""``, an empty identity) 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,11 +47,15 @@ SECRET_PATHS = (
 """What can be kept secret: a looked-up field, or one part of the identity."""
 
 
+# Cached: the SDK translates every property name of every resource, each conversion a few
+# regular expressions (5% of a program's CPU at 300 resources, measured).
+@functools.cache
 def python_name(wire_name: str) -> str:
     """``gatewayId`` to ``gateway_id``."""
     return to_snake(wire_name)
 
 
+@functools.cache
 def wire_name(name: str) -> str:
     """``gateway_id`` to ``gatewayId``; a name already in that form stays as it is.
 
