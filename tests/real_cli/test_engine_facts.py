@@ -62,29 +62,20 @@ def lookups(emulator: Any) -> int:
 
 
 @pytest.mark.parametrize("project", [ONE_LOOKUP], indirect=True)
-def test_up_runs_two_deployments(project: Project, emulator: Any) -> None:
-    project.pulumi("up", "--yes")
-    # Preview, then update: each runs the program, which exchanges the token once and looks
-    # the resource up (the provider processes only accept the answers).
+@pytest.mark.parametrize("command", ["up", "refresh"])
+def test_a_command_previews_first(project: Project, emulator: Any, command: str) -> None:
+    # `up`: preview, then update; each runs the program, which exchanges the token once and
+    # looks the resource up (the provider processes only accept the answers). `refresh`: a
+    # preview of the refresh, then the refresh; the program does not run, each of two provider
+    # processes reads (and exchanges the token) once.
+    if command == "refresh":
+        project.pulumi("up", "--yes", "--skip-preview")
+        emulator.backend.clear_requests()
+    project.pulumi(command, "--yes")
     assert lookups(emulator) == 2
     assert exchanged(emulator) == ["oauth-old", "oauth-old"]
     emulator.backend.clear_requests()
-    project.pulumi("up", "--yes", "--skip-preview")
-    assert lookups(emulator) == 1
-    assert exchanged(emulator) == ["oauth-old"]
-
-
-@pytest.mark.parametrize("project", [ONE_LOOKUP], indirect=True)
-def test_refresh_previews_first(project: Project, emulator: Any) -> None:
-    project.pulumi("up", "--yes", "--skip-preview")
-    emulator.backend.clear_requests()
-    project.pulumi("refresh", "--yes")
-    # A preview of the refresh, then the refresh: two provider processes, each reading (and
-    # exchanging the token) once. The program does not run.
-    assert lookups(emulator) == 2
-    assert exchanged(emulator) == ["oauth-old", "oauth-old"]
-    emulator.backend.clear_requests()
-    project.pulumi("refresh", "--yes", "--skip-preview")
+    project.pulumi(command, "--yes", "--skip-preview")
     assert lookups(emulator) == 1
     assert exchanged(emulator) == ["oauth-old"]
 
