@@ -84,7 +84,8 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
             for variant, walls in measured["wall_s"].items():
                 assert all(_positive(wall) for wall in walls.values()), (n, variant)
                 cpu = measured["preview_cpu_s"][variant]
-                assert _positive(cpu["command"]) and _positive(cpu["cores_busy"]), (n, cpu)
+                assert _positive(cpu["command"]), (n, cpu)
+                assert _positive(cpu["cores_busy"]), (n, cpu)
             # `up` is a preview and an update. Overlapped: the program looks up in each (one
             # token exchange per program process), the provider processes send nothing.
             # Serial: each provider process looks every resource up in Check and exchanges.
