@@ -43,7 +43,8 @@ from ._common import JSON, ROOT, Peer, goal, median, now, ratio, rotated
 
 LATENCY = 0.02
 SLOW_ANSWER_S = 10.0
-"""How late the one slow connection answers (the client's read timeout, 10 s, then retries)."""
+"""How late the one slow connection answers (as long as the client's read timeout: an answer
+that comes later fails the attempt and is retried)."""
 LOOKUPS_AT_ONCE_GOAL = 8
 """The preview goal: lookups cost no more than N x 20 ms / 8 above the floor (+ 2 round trips)."""
 SERIAL_SAMPLE = 100
