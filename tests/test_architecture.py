@@ -19,9 +19,12 @@ PULUMI_FACE = {
     "_lookup",
     "_outputs",
     "_pulumi_config",
+    "_plugin",
+    "_schema",
 }
-"""The Pulumi face: modules that import ``pulumi``, or know Pulumi's names (``_pulumi_config``
-maps stack config keys, ``_outputs`` the state's property names) for those that do."""
+"""The Pulumi faces: modules that import ``pulumi``, or know Pulumi's names (``_pulumi_config``
+maps stack config keys, ``_outputs`` the state's property names, ``_schema`` the package
+schema) for those that do. ``_plugin`` is the provider plugin's server."""
 
 
 def modules() -> dict[str, Path]:

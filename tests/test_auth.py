@@ -37,7 +37,8 @@ OAUTH = "y0_AgAAAAAOAuthSecretForTests0123456789"
 CONNECTION_ID = "Ab3dEfGhIjKlMnOp12Qr"
 HELP_FRAGMENT = (
     "set YC_IAM_TOKEN (e.g. `export YC_IAM_TOKEN=$(yc iam create-token)`), YC_TOKEN (OAuth) or "
-    "YC_SERVICE_ACCOUNT_KEY_FILE, or Pulumi config yandex:token / yandex:serviceAccountKeyFile"
+    "YC_SERVICE_ACCOUNT_KEY_FILE, or Pulumi config yc-websocket:token / "
+    "yc-websocket:serviceAccountKeyFile"
 )
 
 
@@ -415,7 +416,8 @@ def test_metadata_without_service_account(emulator: Any, connection: dict[str, A
     attach = "attach one to the VM (`yc compute instance update --service-account-name`)"
     assert message == (
         f"this VM has no service account attached: {attach}, or {HELP_FRAGMENT} "
-        "(`pulumi config set --secret yandex:token ...`)"
+        "(`pulumi config set --secret yc-websocket:token ...`; Python programs also read "
+        "yandex:token / yandex:serviceAccountKeyFile)"
     )
     assert message.count("service account attached") == 1
     assert [(r.service, r.status) for r in emulator.requests()] == [("metadata", 404)]

@@ -14,7 +14,7 @@ from pulumi_yc_websocket._errors import (
     InsecureEndpointError,
     InvalidCredentialsError,
 )
-from pulumi_yc_websocket._pulumi_config import config_layer
+from pulumi_yc_websocket._pulumi_config import program_layers
 from pulumi_yc_websocket._settings import CredentialSource, Settings, looks_like_iam_token
 from pulumi_yc_websocket._urls import (
     is_loopback_host,
@@ -31,7 +31,7 @@ METADATA_ORIGIN = "the VM metadata service (no other credential is set)"
 
 def resolve(*, config: Mapping[str, str] | None = None, **kwargs: Any) -> Settings:
     """``Settings.resolve`` with a stack's config as the layer after the arguments."""
-    layers = [config_layer(config)] if config is not None else []
+    layers = list(program_layers(config)) if config is not None else []
     return Settings.resolve(*layers, **kwargs)
 
 
@@ -144,10 +144,14 @@ def test_namespace_config_key_form_is_accepted() -> None:
 
 
 def test_keys_without_namespace_or_of_other_namespaces_are_ignored() -> None:
-    settings = resolve(
-        config={"token": OAUTH, "aws:token": OAUTH, "yc-websocket:token": OAUTH}, environ={}
-    )
+    settings = resolve(config={"token": OAUTH, "aws:token": OAUTH}, environ={})
     assert settings.credential.kind == "metadata"
+
+
+def test_the_providers_own_namespace_comes_before_yandex() -> None:
+    settings = resolve(config={"yc-websocket:token": OAUTH, "yandex:token": IAM}, environ={})
+    assert settings.credential.kind == "oauth_token"
+    assert settings.credential.origin == "Pulumi config yc-websocket:token"
 
 
 # -- conflicts -------------------------------------------------------------------------------

@@ -121,7 +121,7 @@ def get_websocket_connection(
     Errors are this package's typed errors (``ConnectionNotFoundError``...).
     """
     found = look_up(
-        validate_connection_id(connection_id), program_settings(), allow_missing=allow_missing
+        validate_connection_id(connection_id), *program_settings(), allow_missing=allow_missing
     )
     return _result(connection_id, connection_properties(found))
 

@@ -15,12 +15,23 @@ from typing import Any
 
 import pulumi
 import pulumi.runtime
+from pulumi.runtime import config as pulumi_config
 
 from ._client import validate_connection_id
-from ._errors import ConnectionNotFoundError, InvalidConnectionIdError, YandexWebSocketError
+from ._errors import (
+    ConfigurationError,
+    ConnectionNotFoundError,
+    InvalidConnectionIdError,
+    YandexWebSocketError,
+)
 from ._model import Connection
 from ._outputs import INVALID_INPUT, LOOKUP_FAILURE, connection_properties
-from ._pulumi_config import CONFIG_KEYS, config_layer
+from ._pulumi_config import (
+    mistyped_yandex_keys,
+    program_config_keys,
+    program_layers,
+    unknown_provider_keys,
+)
 from ._runtime import RUNTIME
 from ._settings import SettingsLayer
 from ._transport import DEFAULT_MAX_CONNECTIONS
@@ -48,9 +59,29 @@ class LookupFailedError(pulumi.RunError):
     line that names the resource and says what to do (Pulumi shows it without a traceback)."""
 
 
-def program_settings() -> SettingsLayer:
-    """The settings in the program's stack config (secrets included, as the provider gets them)."""
-    return config_layer({key: pulumi.runtime.get_config(key) for key in CONFIG_KEYS})
+def program_settings() -> tuple[SettingsLayer, ...]:
+    """The settings in the program's stack config (secrets included, as the provider gets them).
+
+    A ``yc-websocket:*`` key the package does not read is an error, a ``yandex:*`` key that is
+    likely a typo of one it reads a warning (once): either would be silently ignored.
+    """
+    keys = _program_config_keys()
+    unknown = unknown_provider_keys(keys)
+    if unknown:
+        raise ConfigurationError(unknown[0].reason)
+    for mistyped in mistyped_yandex_keys(keys):
+        if mistyped.key not in _WARNED:
+            _WARNED.add(mistyped.key)
+            pulumi.log.warn(mistyped.reason)
+    return program_layers({key: pulumi.runtime.get_config(key) for key in program_config_keys()})
+
+
+_WARNED: set[str] = set()
+
+
+def _program_config_keys() -> set[str]:
+    """Every key of the program's stack config."""
+    return {*pulumi_config.CONFIG.get(), *pulumi_config.get_config_env()}
 
 
 @dataclass(frozen=True)
@@ -89,7 +120,7 @@ async def look_up_in_program(
     else:
         try:
             lookup = functools.partial(
-                look_up, valid_id, program_settings(), allow_missing=allow_missing
+                look_up, valid_id, *program_settings(), allow_missing=allow_missing
             )
             found = await asyncio.get_running_loop().run_in_executor(_PROGRAM_LOOKUPS, lookup)
         except YandexWebSocketError as error:

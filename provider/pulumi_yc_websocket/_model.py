@@ -1,10 +1,14 @@
-"""The Connection record, parsed from the proto3 JSON that Connection.Get returns."""
+"""The Connection record, parsed from the proto3 JSON that Connection.Get returns.
+
+Each field's description is the one the Pulumi schema and the docs derive theirs from. Fields
+the API leaves out hold proto3's defaults: ``""``, an empty identity, or ``None`` for a time.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 # Timestamp brings its own pydantic schema: RFC 3339 in, every received digit out in JSON.
@@ -33,22 +37,17 @@ class _ApiModel(BaseModel):
 class Identity(_ApiModel):
     """Who opened the connection, as API Gateway saw the caller."""
 
-    source_ip: str = ""
-    """Source IP address of the caller (IPv4 or IPv6); empty when the API omits it."""
-    user_agent: str = ""
-    """User-Agent header of the caller; empty when the API omits it."""
+    source_ip: str = Field("", description="Source IP address of the caller (IPv4 or IPv6).")
+    user_agent: str = Field("", description="User-Agent header the caller sent.")
 
 
 class Connection(_ApiModel):
     """A WebSocket connection to an API Gateway, as Connection.Get returns it."""
 
-    id: str = ""
-    """ID of the connection."""
-    gateway_id: str = ""
-    """ID of the API Gateway the connection belongs to."""
-    identity: Identity = Identity()
-    """The caller that opened the connection."""
-    connected_at: Timestamp | None = None
-    """When the connection was established (UTC); ``None`` when the API omits it."""
-    last_active_at: Timestamp | None = None
-    """When the connection was last used (UTC); ``None`` when the API omits it."""
+    id: str = Field("", description="ID of the connection.")
+    gateway_id: str = Field("", description="ID of the API Gateway the connection belongs to.")
+    identity: Identity = Field(
+        Identity(), description="The caller that opened the connection, as API Gateway saw it."
+    )
+    connected_at: Timestamp | None = Field(None, description="When the connection was established.")
+    last_active_at: Timestamp | None = Field(None, description="When the connection was last used.")

@@ -33,16 +33,16 @@ class Runtime:
         self.event_hooks: dict[str, list[Callable[..., object]]] = {e: [] for e in EVENTS}
         """Hooks every shared client calls (see :data:`~._client.EVENTS`); add to the lists."""
         self._clients: dict[_LayersKey, ConnectionsClient] = {}
-        self._configured: SettingsLayer = MappingProxyType({})
+        self._configured: tuple[SettingsLayer, ...] = ()
         self._lock = threading.Lock()
 
-    def configure(self, layer: SettingsLayer) -> None:
-        """The settings this process was configured with (the provider's stack config)."""
+    def configure(self, *layers: SettingsLayer) -> None:
+        """The settings this process was configured with (a provider's config), first first."""
         with self._lock:
-            self._configured = MappingProxyType(dict(layer))
+            self._configured = tuple(MappingProxyType(dict(layer)) for layer in layers)
 
     @property
-    def configured(self) -> SettingsLayer:
+    def configured(self) -> tuple[SettingsLayer, ...]:
         """What :meth:`configure` was last given."""
         return self._configured
 
@@ -68,7 +68,7 @@ class Runtime:
             for client in self._clients.values():
                 client.close()
             self._clients.clear()
-            self._configured = MappingProxyType({})
+            self._configured = ()
             for hooks in self.event_hooks.values():
                 hooks.clear()
         self.token_cache.clear()

@@ -64,8 +64,9 @@ SETTING_MEANINGS: Mapping[str, str] = {
 
 CONFIGURE_CREDENTIAL_HELP = (
     "set YC_IAM_TOKEN (e.g. `export YC_IAM_TOKEN=$(yc iam create-token)`), YC_TOKEN (OAuth) or "
-    "YC_SERVICE_ACCOUNT_KEY_FILE, or Pulumi config yandex:token / yandex:serviceAccountKeyFile "
-    "(`pulumi config set --secret yandex:token ...`)"
+    "YC_SERVICE_ACCOUNT_KEY_FILE, or Pulumi config yc-websocket:token / "
+    "yc-websocket:serviceAccountKeyFile (`pulumi config set --secret yc-websocket:token ...`; "
+    "Python programs also read yandex:token / yandex:serviceAccountKeyFile)"
 )
 """How to configure a credential, as the end of a sentence."""
 CREDENTIAL_HELP = (

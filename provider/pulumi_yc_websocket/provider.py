@@ -51,7 +51,7 @@ from ._outputs import (
     plain,
     with_secrets,
 )
-from ._pulumi_config import CONFIG_KEYS, config_layer
+from ._pulumi_config import program_config_keys, program_layers
 from ._runtime import RUNTIME
 
 __all__ = ["WebSocketConnectionProvider"]
@@ -72,9 +72,9 @@ class WebSocketConnectionProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Keep the stack's ``yandex:*`` and ``yc-websocket:*`` config for this process."""
-        config = {key: rpc.unwrap_rpc_secret(req.config.get(key)) for key in CONFIG_KEYS}
-        RUNTIME.configure(config_layer(config))
+        """Keep the stack's ``yc-websocket:*`` and ``yandex:*`` config for this process."""
+        config = {key: rpc.unwrap_rpc_secret(req.config.get(key)) for key in program_config_keys()}
+        RUNTIME.configure(*program_layers(config))
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Accept the program's lookup, or report what is wrong with the input."""
@@ -99,7 +99,7 @@ class WebSocketConnectionProvider(ResourceProvider):
         allow_missing = bool(plain(inputs.get(ALLOW_MISSING)))
         try:
             validate_connection_id(connection_id)
-            found = look_up(connection_id, RUNTIME.configured, allow_missing=allow_missing)
+            found = look_up(connection_id, *RUNTIME.configured, allow_missing=allow_missing)
         except YandexWebSocketError as error:
             return CheckResult(inputs, [CheckFailure(CONNECTION_ID, str(error))])
         paths = plain(inputs.get(SECRET_FIELDS)) or []
@@ -142,7 +142,7 @@ class WebSocketConnectionProvider(ResourceProvider):
         is_refresh = FOUND in props  # refresh passes the outputs; an old program's get, inputs
         allow_missing = bool(plain(props.get(ALLOW_MISSING)))
         try:
-            found = look_up(id_, RUNTIME.configured, allow_missing=allow_missing or is_refresh)
+            found = look_up(id_, *RUNTIME.configured, allow_missing=allow_missing or is_refresh)
         except YandexWebSocketError as error:
             raise LookupFailed(f"lookup of connection {id_!r} failed: {error}") from None
         if found is None and is_refresh and not allow_missing:

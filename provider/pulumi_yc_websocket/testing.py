@@ -29,7 +29,7 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
-from ._pulumi_config import CONFIG_KEYS, PACKAGE_NAMESPACE
+from ._pulumi_config import PACKAGE_NAMESPACE, program_config_keys
 from ._resource import WebSocketConnection
 from .emulator import EmulatorBackend, EmulatorServer
 from .provider import WebSocketConnectionProvider
@@ -88,7 +88,7 @@ class LookupMocks(Mocks):
                 return self._fallback.new_resource(args)
             return f"{args.name}-id", dict(args.inputs)
         provider = WebSocketConnectionProvider()
-        config = {key: pulumi.runtime.get_config(key) for key in CONFIG_KEYS}
+        config = {key: pulumi.runtime.get_config(key) for key in program_config_keys()}
         provider.configure(ConfigureRequest(Config(config, pulumi.get_project())))
         if args.resource_id:  # WebSocketConnection.get
             read = provider.read(args.resource_id, dict(args.inputs))

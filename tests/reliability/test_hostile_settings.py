@@ -28,7 +28,7 @@ from pulumi_yc_websocket._errors import (
     InsecureEndpointError,
     InsecureProxyError,
 )
-from pulumi_yc_websocket._pulumi_config import config_layer
+from pulumi_yc_websocket._pulumi_config import program_layers
 from pulumi_yc_websocket._settings import Settings
 from tests.support.clients import environment_client, explicit_client
 from tests.support.emulator import WRITER_TOKEN, Emulator
@@ -160,7 +160,7 @@ def test_pulumi_config(emu: Emulator, connects: list[Any], key: str) -> None:
     for name, (url, expected) in endpoints(emu.url).items():
         try:
             Settings.resolve(
-                config_layer({key: url, "yandex:token": WRITER_TOKEN}), environ=emu.env
+                *program_layers({key: url, "yandex:token": WRITER_TOKEN}), environ=emu.env
             )
         except Exception as error:
             problems[name] = _check_refusal(error, expected)
@@ -218,7 +218,7 @@ def test_api_root(emu: Emulator, connects: list[Any], name: str) -> None:
     environ = {"YC_IAM_TOKEN": WRITER_TOKEN, "YC_METADATA_ADDR": emu.metadata_addr}
     for layers, env in (
         ((), {**environ, "YC_ENDPOINT": value}),
-        ((config_layer({"yandex:endpoint": value}),), environ),
+        (program_layers({"yandex:endpoint": value}), environ),
     ):
         with pytest.raises(ConfigurationError) as caught:
             Settings.resolve(*layers, environ=env)

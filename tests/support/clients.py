@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_yc_websocket import ConnectionsClient, Credentials, HttpTransport, Settings
-from pulumi_yc_websocket._pulumi_config import config_layer
+from pulumi_yc_websocket._pulumi_config import program_layers
 
 TRANSPORT_OPTIONS = (
     "connect_timeout",
@@ -39,6 +39,6 @@ def environment_client(
 ) -> ConnectionsClient:
     """A client from the settings of ``environ`` (default: ``os.environ``, which also holds the
     transport's proxy settings) under a stack's ``config``, as the Pulumi face resolves them."""
-    layers = [config_layer(config)] if config is not None else []
+    layers = list(program_layers(config)) if config is not None else []
     settings = Settings.resolve(*layers, environ=environ)
     return ConnectionsClient.from_settings(settings, **_split({"environ": environ, **options}))

@@ -113,10 +113,10 @@ class Emulator:
         emulator's env, no credential; also the transport's proxy settings), under a stack's
         ``config``, with the defaults of :meth:`client`."""
         from pulumi_yc_websocket import ConnectionsClient, Settings
-        from pulumi_yc_websocket._pulumi_config import config_layer
+        from pulumi_yc_websocket._pulumi_config import program_layers
 
         environ = self.env if environ is None else environ
-        layers = [config_layer(config)] if config is not None else []
+        layers = list(program_layers(config)) if config is not None else []
         settings = Settings.resolve(*layers, environ=environ)
         kwargs.setdefault("environ", environ)
         return self._track(ConnectionsClient.from_settings(settings, **self._options(kwargs)))
