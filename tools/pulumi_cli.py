@@ -1,4 +1,5 @@
-"""The real Pulumi CLI, run offline on a Python project: for the tests, the demo and the benchmarks.
+"""The real Pulumi CLI, run offline on a Python or YAML project: for the tests, the demo and the
+benchmarks.
 
     workspace = Workspace(tmp_dir, env={"YC_IAM_TOKEN": ...})
     project = Project(workspace, project_dir)
@@ -8,11 +9,12 @@
 
 A :class:`Workspace` is what ``pulumi login --local`` and a throwaway shell give a user: a file
 backend, a ``PULUMI_HOME`` and a passphrase of its own, no plugin downloads, no update checks,
-nothing from the caller's ``YC_*``/``PULUMI_*`` environment. Commands that run the program
+nothing from the caller's ``YC_*``/``PULUMI_*`` environment. Commands that run a Python program
 (preview, up, refresh, destroy) go through ``tools/pulumi_host.py``, which serves the program in
 place of the Python language host that cannot be built here; the engine starts the dynamic
 provider with the project's interpreter (``PULUMI_PYTHON_CMD``, since the engine passes the
-``virtualenv`` option to providers only when it runs the language host itself).
+``virtualenv`` option to providers only when it runs the language host itself). YAML programs run
+under Pulumi YAML's own language host, which ``make pulumi-cli`` builds beside the CLI.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ _CALLER_ENV_PREFIXES = ("YC_", "PULUMI_")
 _PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy"})
 # "  pulumi-python:dynamic/yc-websocket:WebSocketConnection (conn):" in the Diagnostics section.
 _DIAGNOSTICS_HEAD = re.compile(r"  \S+ \((.+)\):")
+# "    gatewayId: \"d5d...\"", "  + sourceIp : [secret]", "  ~ last: \"a\" => \"b\"" under Outputs:.
+_OUTPUT_LINE = re.compile(r"  [ +~-] (\S+)\s*: (.*)")
 
 
 def find_cli() -> Path | None:
@@ -71,6 +75,26 @@ class Result:
     def json(self) -> Any:
         """stdout parsed as JSON (for ``--json`` commands)."""
         return json.loads(self.stdout)
+
+    def printed_outputs(self) -> dict[str, Any]:
+        """The stack outputs in the ``Outputs:`` section the CLI printed (a preview's too, which
+        ``--json`` leaves out for resources being created): JSON values parsed, ``[secret]`` and
+        ``output<string>`` as printed, the new value of a change; an object or a list (printed
+        over several lines) as ``{`` or ``[``."""
+        found: dict[str, Any] = {}
+        in_section = False
+        for line in self.stdout.splitlines():
+            if line.rstrip() == "Outputs:":
+                in_section = True
+            elif in_section and (match := _OUTPUT_LINE.fullmatch(line.rstrip())):
+                value = match[2].rsplit(" => ", 1)[-1]
+                try:
+                    found[match[1]] = json.loads(value)
+                except json.JSONDecodeError:
+                    found[match[1]] = value
+            elif in_section and not (line.startswith("     ") or line.strip() in ("}", "]")):
+                break  # the section ends; deeper lines and closing brackets belong to a value
+        return found
 
     def diagnostics(self) -> dict[str, list[str]]:
         """The ``Diagnostics:`` section of the output: each resource's name, and its lines."""
@@ -123,7 +147,9 @@ class Workspace:
         self.env = dict(env or {})
         """Extra variables for every command (endpoints, credentials); editable."""
 
-    def environment(self, python: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    def environment(
+        self, python: Path | None, extra: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
         """The variables a command runs with: the caller's, minus YC_*/PULUMI_*/proxies."""
         inherited = {
             key: value
@@ -138,22 +164,25 @@ class Workspace:
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "PULUMI_PYTHON_CMD": str(python),
+            **({"PULUMI_PYTHON_CMD": str(python)} if python is not None else {}),
             **self.env,
             **(extra or {}),
         }
 
 
 class Project:
-    """A Python Pulumi project directory, driven by the real CLI in a :class:`Workspace`."""
+    """A Python or YAML Pulumi project directory, driven by the real CLI in a :class:`Workspace`."""
 
     def __init__(
         self, workspace: Workspace, directory: Path, *, python: Path | None = None
     ) -> None:
         self.workspace = workspace
         self.directory = directory
-        self.python = python or virtualenv_python(directory)
-        self.name = project_settings(directory)["name"]
+        settings = project_settings(directory)
+        self.name = settings["name"]
+        self.runtime = runtime_name(settings)
+        self.python = python or (virtualenv_python(directory) if self.runtime == "python" else None)
+        """The project's interpreter (``None`` for a YAML project)."""
 
     def pulumi(
         self,
@@ -168,7 +197,7 @@ class Project:
         # Global flags first: after a `--` in ARGS they would be read as values.
         color = "never" if capture else "auto"
         command = [cli, "--non-interactive", f"--color={color}", *args]
-        if args and args[0] in PROGRAM_COMMANDS:
+        if args and args[0] in PROGRAM_COMMANDS and self.python is not None:
             command = [str(self.python), str(HOST), *command]
         completed = subprocess.run(
             command,
@@ -254,6 +283,12 @@ def project_settings(directory: Path) -> dict[str, Any]:
     """The project's ``Pulumi.yaml``."""
     settings: dict[str, Any] = yaml.safe_load((directory / "Pulumi.yaml").read_text("utf-8"))
     return settings
+
+
+def runtime_name(settings: Mapping[str, Any]) -> str:
+    """The ``runtime`` of a ``Pulumi.yaml`` (``python``, ``yaml``...)."""
+    runtime = settings.get("runtime")
+    return str(runtime.get("name") if isinstance(runtime, dict) else runtime)
 
 
 def virtualenv_python(directory: Path) -> Path:

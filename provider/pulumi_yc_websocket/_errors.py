@@ -210,6 +210,11 @@ class ApiError(YandexWebSocketError):
         fields = vars(failure)
         return cls.summary_template.format(**fields), cls.hint_template.format(**fields)
 
+    def with_hint(self, advice: str) -> ApiError:
+        """This error with ``advice`` added to its hint (a caller's own, e.g. an option to set)."""
+        hint = f"{self.hint.rstrip('. ')}; {advice}" if self.hint else advice
+        return _rebuild_api_error(type(self), {**self.__dict__, "hint": hint})
+
     def _render(self) -> str:
         text = _sentence(self.summary)
         if self.hint:

@@ -105,10 +105,20 @@ class Answer:
         }
 
 
+ALLOW_MISSING_ADVICE = "pass allow_missing=True to read it as found=False"
+"""What to do about a closed connection where the caller has ``allow_missing``."""
+
+
 async def look_up_in_program(
-    what: str, connection_id: Any, *, allow_missing: bool, failures_raise: bool = False
+    what: str,
+    connection_id: Any,
+    *,
+    allow_missing: bool,
+    failures_raise: bool = False,
+    missing_advice: str = ALLOW_MISSING_ADVICE,
 ) -> Answer:
-    """Look ``connection_id`` up off the event loop; ``what`` names the caller in errors.
+    """Look ``connection_id`` up off the event loop; ``what`` names the caller in errors,
+    ``missing_advice`` (if any) is added to a not-found error.
 
     A failure comes back in the :class:`Answer`, or raises :class:`LookupFailedError` (one line
     that names ``what``) with ``failures_raise``: for reads and functions, which have no check.
@@ -123,6 +133,8 @@ async def look_up_in_program(
                 look_up, valid_id, *program_settings(), allow_missing=allow_missing
             )
             found = await asyncio.get_running_loop().run_in_executor(_PROGRAM_LOOKUPS, lookup)
+        except ConnectionNotFoundError as error:
+            failure = error.with_hint(missing_advice) if missing_advice else error
         except YandexWebSocketError as error:
             failure = error
         else:

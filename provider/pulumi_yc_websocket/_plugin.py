@@ -89,6 +89,11 @@ random suffix are."""
 class ShownError(Exception):
     """A failure whose message is what the user sees: one line, no traceback."""
 
+    def __init__(self, message: str, *, about_the_id: bool = False) -> None:
+        super().__init__(message)
+        self.about_the_id = about_the_id
+        """The id is at fault (invalid, or the connection has closed), not the settings."""
+
 
 class WebSocketConnectionProvider(Provider):
     """The ``yc-websocket`` provider: one resource, one function, read-only lookups."""
@@ -142,7 +147,7 @@ class WebSocketConnectionProvider(Provider):
             try:
                 validate_connection_id(_plain(connection_id))
             except InvalidConnectionIdError as error:
-                failures.append(CheckFailure(CONNECTION_ID, str(error)))
+                failures.append(_id_failure(_plain(connection_id), error))
         return CheckResponse(inputs=inputs, failures=failures)
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
@@ -224,7 +229,12 @@ class WebSocketConnectionProvider(Provider):
             validate_connection_id(_plain(args.get(CONNECTION_ID)))
         except InvalidConnectionIdError as error:
             return InvokeResponse(failures=[CheckFailure(CONNECTION_ID, str(error))])
-        found = await self._look_up(args[CONNECTION_ID], _input(args, ALLOW_MISSING))
+        try:
+            found = await self._look_up(args[CONNECTION_ID], _input(args, ALLOW_MISSING))
+        except ShownError as error:
+            if not error.about_the_id:
+                raise
+            return InvokeResponse(failures=[CheckFailure(CONNECTION_ID, str(error))])
         outputs = _outputs(args, found)
         return InvokeResponse({key: outputs[key] for key in (CONNECTION_ID, *_REFRESHED)})
 
@@ -237,8 +247,11 @@ class WebSocketConnectionProvider(Provider):
         )
         try:
             return await asyncio.get_running_loop().run_in_executor(self._lookups, lookup)
-        except (InvalidConnectionIdError, ConnectionNotFoundError) as error:
-            raise ShownError(str(error)) from None
+        except InvalidConnectionIdError as error:
+            raise ShownError(str(error), about_the_id=True) from None
+        except ConnectionNotFoundError as error:
+            advice = f"set {ALLOW_MISSING} to read it as {FOUND}: false"
+            raise ShownError(str(error.with_hint(advice)), about_the_id=True) from None
         except YandexWebSocketError as error:
             raise ShownError(
                 f"the lookup of connection {shown_id(plain_id)!r} failed: {error}"
@@ -254,6 +267,14 @@ def _outputs(
         **{key: PropertyValue(_input(inputs, key)) for key in _FLAGS},
         **{key: _value(value) for key, value in connection_properties(found).items()},
     }
+
+
+def _id_failure(connection_id: Any, error: InvalidConnectionIdError) -> CheckFailure:
+    """The failure on ``connectionId``; on the resource for an id that would break the line (the
+    engine echoes a property's value in its message)."""
+    if isinstance(connection_id, str) and connection_id.isprintable():
+        return CheckFailure(CONNECTION_ID, str(error))
+    return CheckFailure("", f"{CONNECTION_ID}: {error}")
 
 
 def _is_unknown(value: PropertyValue | None) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from ._lookup import Answer, look_up_in_program
+from ._lookup import ALLOW_MISSING_ADVICE, Answer, look_up_in_program
 from ._outputs import (
     FOUND,
     IDENTITY,
@@ -98,7 +98,11 @@ class WebSocketConnection(
 
         def lookup(value: str) -> Awaitable[Answer]:
             return look_up_in_program(
-                what, value, allow_missing=allow_missing, failures_raise=reading
+                what,
+                value,
+                allow_missing=allow_missing,
+                failures_raise=reading,
+                missing_advice="" if reading else ALLOW_MISSING_ADVICE,
             )
 
         answer: pulumi.Output[Answer] = pulumi.Output.from_input(connection_id).apply(lookup)

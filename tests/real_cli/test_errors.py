@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tools.pulumi_cli import Project, Result
+from tools.pulumi_cli import Project
 
-from .conftest import NewProject
+from .conftest import NewProject, fails_with_one_line
 
 pytestmark = pytest.mark.pulumi_cli
 
@@ -31,35 +31,24 @@ def project(new_project: NewProject, emulator: Any) -> Project:
     return project
 
 
-def fails_with_one_line(result: Result, *expected: str) -> str:
-    """The resource's one diagnostic of the failed run; it holds each of ``expected``."""
-    assert result.returncode != 0, result.output
-    assert "Traceback" not in result.output, result.output
-    lines = result.diagnostics().get("conn", [])
-    assert len(lines) == 1, result.output
-    for text in expected:
-        assert text in lines[0], result.output
-    return lines[0]
-
-
 @pytest.mark.parametrize("command", [("preview",), ("up", "--yes")])
 def test_missing_connection(project: Project, emulator: Any, command: tuple[str, ...]) -> None:
     emulator.backend.close_connection(CONNECTION_ID)
     result = project.pulumi(*command, check=False)
-    fails_with_one_line(result, CONNECTION_ID, "not found", "closed")
+    fails_with_one_line(result, "conn", CONNECTION_ID, "not found", "closed")
 
 
 def test_permission_denied(project: Project, emulator: Any) -> None:
     viewer = emulator.backend.add_iam_token("t1.viewerOnly.c2lnbmF0dXJl", roles=["viewer"])
     result = project.pulumi("preview", check=False, env={"YC_IAM_TOKEN": viewer})
-    fails_with_one_line(result, CONNECTION_ID, "api-gateway.websocketWriter")
+    fails_with_one_line(result, "conn", CONNECTION_ID, "api-gateway.websocketWriter")
 
 
 def test_no_credentials(project: Project, emulator: Any, closed_port: int) -> None:
     # Nothing configured and no metadata service answering: not on a Yandex Cloud VM.
     env = {"YC_IAM_TOKEN": "", "YC_METADATA_ADDR": f"127.0.0.1:{closed_port}"}
     result = project.pulumi("preview", check=False, env=env)
-    fails_with_one_line(result, CONNECTION_ID, "YC_IAM_TOKEN", "yandex:token")
+    fails_with_one_line(result, "conn", CONNECTION_ID, "YC_IAM_TOKEN", "yandex:token")
     assert emulator.count("connections") == 0
 
 
@@ -67,5 +56,5 @@ def test_no_credentials(project: Project, emulator: Any, closed_port: int) -> No
 def test_invalid_id(project: Project, emulator: Any, bad_id: str) -> None:
     project.set_config("connectionId", bad_id)
     result = project.pulumi("preview", check=False)
-    fails_with_one_line(result, "connection id")
+    fails_with_one_line(result, "conn", "connection id")
     assert emulator.count("connections") == 0

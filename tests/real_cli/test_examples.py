@@ -10,31 +10,24 @@ from typing import Any
 
 import pytest
 
-from pulumi_yc_websocket.emulator import DEMO_SEED_PATH
+from tests.support.demo import (
+    BOT,
+    CLOSED,
+    DESKTOP_IPV6,
+    GATEWAY_A,
+    GATEWAY_B,
+    MOBILE_IPV4,
+    NO_USER_AGENT,
+)
 from tools.pulumi_cli import Project
 
 from .conftest import NewProject
 
 pytestmark = pytest.mark.pulumi_cli
 
-# Demo seed ids (pulumi_yc_websocket/emulator/demo_seed.json).
-MOBILE_IPV4 = "EfKvQ47JSz6mjzNl3h9qBrAM"  # gateway A, iPhone, 203.0.113.42
-DESKTOP_IPV6 = "AU4hJeXhnscm39jaerom3J-I"  # gateway A, Chrome on Windows, 8.75 min idle
-BOT = "NiLePaCcdvStdLdl3dJ5R6rT"  # gateway B, Googlebot, 58 min old, 9 min idle
-NO_USER_AGENT = "MiWH7AWbr9fxEbHBdI_iZCPh"  # gateway B, 192.0.2.201
-CLOSED = "QNrys_mcvsLgIdBMyCrxvYf8"
-GATEWAY_A = "d5dm1lba80md4pmj2qke"
-GATEWAY_B = "d5d9kq2v7n3r8s6t4u1b"
 LOOKUP = "pulumi-python:dynamic/yc-websocket:WebSocketConnection"
 # pulumi 3.260 exports an output-type object under its wire names; before, its Python names.
 EXPORTS_WIRE_NAMES = tuple(int(part) for part in version("pulumi").split(".")[:2]) >= (3, 260)
-
-
-@pytest.fixture
-def demo(emulator: Any) -> Any:
-    """The emulator with the demo seed loaded (its tokens too, beside the writer token)."""
-    emulator.backend.load_seed(DEMO_SEED_PATH)
-    return emulator
 
 
 def planned_inputs(plan: dict[str, Any], name: str) -> dict[str, Any]:
