@@ -272,9 +272,9 @@ def _outputs(
 def _id_failure(connection_id: Any, error: InvalidConnectionIdError) -> CheckFailure:
     """The failure on ``connectionId``; on the resource for an id that would break the line (the
     engine echoes a property's value in its message)."""
-    if isinstance(connection_id, str) and connection_id.isprintable():
-        return CheckFailure(CONNECTION_ID, str(error))
-    return CheckFailure("", f"{CONNECTION_ID}: {error}")
+    if isinstance(connection_id, str) and not connection_id.isprintable():
+        return CheckFailure("", f"{CONNECTION_ID}: {error}")
+    return CheckFailure(CONNECTION_ID, str(error))
 
 
 def _is_unknown(value: PropertyValue | None) -> bool:
@@ -337,13 +337,15 @@ def _one_line(
         try:
             return await method(self, request, context)
         except Exception as raised:
-            # Pulumi's servicer (3.260+) re-raises our error with its traceback appended.
-            error = raised.__context__ if not isinstance(raised, ShownError) else raised
-            if not isinstance(error, ShownError):
-                error = raised
-                message = f"pulumi-resource-yc-websocket failed unexpectedly: {error!r}"
-            else:
-                message = str(error)
+            # Pulumi's servicer (3.260+) raises a plain Exception with its traceback in the
+            # message; what our code raised is that exception's context.
+            wrapped = type(raised) is Exception and raised.__context__ is not None
+            error = raised.__context__ if wrapped else raised
+            message = (
+                str(error)
+                if isinstance(error, ShownError)
+                else f"pulumi-resource-yc-websocket failed unexpectedly: {error!r}"
+            )
             await context.abort(grpc.StatusCode.UNKNOWN, message)
 
     return call
