@@ -58,3 +58,24 @@ def test_invalid_id(project: Project, emulator: Any, bad_id: str) -> None:
     result = project.pulumi("preview", check=False)
     fails_with_one_line(result, "conn", "connection id")
     assert emulator.count("connections") == 0
+
+
+def test_unknown_config_key_of_the_package(project: Project, emulator: Any) -> None:
+    project.set_config("yc-websocket:connectionsEndpont", emulator.url)
+    result = project.pulumi("preview", check=False)
+    fails_with_one_line(
+        result,
+        "conn",
+        "yc-websocket:connectionsEndpont is not a config key of yc-websocket",
+        "did you mean yc-websocket:connectionsEndpoint?",
+    )
+    assert emulator.count("connections") == 0
+
+
+def test_a_likely_typo_of_a_yandex_key_is_a_warning(project: Project) -> None:
+    project.set_config("yandex:tokn", "t1.typo.ignored", secret=True)
+    result = project.pulumi("preview")
+    warnings = [line for line in result.output.splitlines() if "yandex:tokn" in line]
+    assert warnings, result.output
+    assert all("did you mean yandex:token?" in line for line in warnings)
+    assert "t1.typo.ignored" not in result.output
