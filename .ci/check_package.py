@@ -18,6 +18,10 @@ an example stack from a fresh virtualenv that holds only the installed wheel.
    the checkout) into another fresh project virtualenv.
 5. Type-checks the example stacks and ``tests/typing/user_stack.py`` with ``mypy --strict``
    installed into that venv, as a user checks their stack against the installed package.
+6. The provider plugin by each install route the README gives, running ``yaml-routing`` under
+   the real CLI and Pulumi YAML (``.ci/plugin_smoke.py``): the wheel ``pip install``-ed into the
+   project's ``venv`` (``plugins: providers: path: venv/bin``), and installed by ``pipx`` (from
+   PyPI), the plugin on ``PATH`` and no ``plugins:`` entry.
 
 Standard library only; exits non-zero on the first failure.
 """
@@ -226,6 +230,10 @@ def check_wheel(wheel: Path, src: Path, version: str) -> None:
     expect(fields("Description-Content-Type") == ["text/markdown"], "README not markdown")
     expect(top_level == [PACKAGE], f"top_level.txt: {top_level}")
     expect(f"pulumi-yc-websocket = {PACKAGE}._cli:main" in entry_points, "no console script")
+    expect(
+        f"pulumi-resource-yc-websocket = {PACKAGE}._plugin:main" in entry_points,
+        "no console script for the plugin",
+    )
     expect(license_text == (src / "LICENSE").read_bytes(), "LICENSE in the wheel differs")
     expect(notice == (src / "NOTICE").read_bytes(), "NOTICE in the wheel differs")
 
@@ -392,6 +400,72 @@ def smoke(work: Path, src: Path, project: Path) -> None:
     )
 
 
+def without_plugin_entry(settings: str) -> str:
+    """``Pulumi.yaml`` text without its ``plugins:`` block (and the comment lines inside it)."""
+    kept, skipping = [], False
+    for line in settings.splitlines(keepends=True):
+        if line.startswith("plugins:"):
+            skipping = True
+        elif skipping and line[:1] not in (" ", "#", "\n"):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
+
+
+def site_packages(python: Path) -> Path:
+    return Path(
+        run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", quiet=True)
+    )
+
+
+def plugin_routes(work: Path, src: Path, wheel: Path, tool_python: Path) -> None:
+    """``yaml-routing`` with the plugin from ``pip install`` into its venv, then from ``pipx``."""
+    scripts = work / "plugin-smoke"
+    shutil.copytree(src / "tools", scripts / "tools", ignore=shutil.ignore_patterns("pulumi-*"))
+    shutil.copy2(src / ".ci" / "plugin_smoke.py", scripts / "plugin_smoke.py")
+    probe = work / "plugin-probe"
+    probe.mkdir()
+    (probe / "sitecustomize.py").write_text(PROBE, encoding="utf-8")
+    env = {"YCWS_PULUMI_CLI": str(PULUMI_CLI), "YCWS_PROBE_DIR": str(probe)}
+
+    project = work / "yaml-routing"
+    shutil.copytree(src / "examples" / "yaml-routing", project)
+    run(sys.executable, "-m", "venv", "venv", cwd=project)
+    python = project / "venv" / "bin" / "python"
+    run(python, "-m", "pip", "install", "--quiet", wheel, cwd=project)
+    expect((project / "venv" / "bin" / "pulumi-resource-yc-websocket").is_file(), "no plugin")
+    run(
+        python,
+        scripts / "plugin_smoke.py",
+        "pip",
+        project,
+        site_packages(python),
+        cwd=project,
+        env=clean_env(**env),
+    )
+
+    pipx = {"PIPX_HOME": str(work / "pipx"), "PIPX_BIN_DIR": str(work / "pipx-bin")}
+    run(tool_python, "-m", "pip", "install", "--quiet", "pipx")
+    run(tool_python, "-m", "pipx", "install", wheel, env=clean_env(**pipx), quiet=True)
+    tool = work / "pipx" / "venvs" / DIST
+    expect((work / "pipx-bin" / "pulumi-resource-yc-websocket").exists(), "pipx put no plugin")
+    project = work / "yaml-routing-tool"
+    shutil.copytree(src / "examples" / "yaml-routing", project)
+    settings = project / "Pulumi.yaml"
+    settings.write_text(without_plugin_entry(settings.read_text("utf-8")), "utf-8")
+    path = f"{work / 'pipx-bin'}{os.pathsep}{os.environ.get('PATH', os.defpath)}"
+    run(
+        python,
+        scripts / "plugin_smoke.py",
+        "pipx",
+        project,
+        site_packages(tool / "bin" / "python"),
+        cwd=project,
+        env={**clean_env(**env), "PATH": path},
+    )
+
+
 def typecheck(work: Path, src: Path, project: Path) -> None:
     python = project / "venv" / "bin" / "python"
     run(python, "-m", "pip", "install", "--quiet", "mypy", cwd=project)
@@ -466,6 +540,10 @@ def main() -> int:
 
         t = step("mypy --strict on the example stacks and a user's program, against the wheel")
         typecheck(work, src, project)
+        print(f"   {time.monotonic() - t:.0f}s")
+
+        t = step("the provider plugin: yaml-routing with pip into its venv, then with pipx")
+        plugin_routes(work, src, wheels[0], tool_python)
         print(f"   {time.monotonic() - t:.0f}s")
         print(f"package checks passed in {time.monotonic() - started:.0f}s")
         return 0
