@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-# The real Pulumi CLI, built from Pulumi's Go modules (tools/pulumi-cli): the tests that run it
-# skip without it, except in CI. `make test` builds it where Go is installed; `make demo` never
-# needs Go (without a CLI it runs the example programs under Pulumi's mocks).
+# The real Pulumi CLI and Pulumi YAML's language host, built from Pulumi's Go modules
+# (tools/pulumi-cli, tools/pulumi-yaml): the tests that run them skip without them, except in CI.
+# `make test` and `make demo` build them where Go is installed (a second run reuses them);
+# without Go, `make demo` says so and runs the Python example programs under Pulumi's mocks.
 HAVE_GO := $(shell command -v go 2>/dev/null)
 
 .PHONY: demo test lint bench clean pulumi-cli
@@ -35,13 +36,14 @@ $(BIN)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@
 
-demo: $(BIN)/.installed  ## Run the demo against the bundled emulator (the package alone, no Go)
+demo: $(BIN)/.installed $(if $(HAVE_GO),pulumi-cli)  ## Run the demo against the bundled emulator
+	$(if $(HAVE_GO),,@echo "make demo: Go is not installed, so there is no Pulumi CLI to build: the Python examples run under Pulumi's mocks")
 	$(BIN)/python examples/demo.py
 
 test: $(BIN)/.installed-test $(if $(HAVE_GO),pulumi-cli)  ## Run every test
 	$(BIN)/python -m pytest
 
-pulumi-cli:  ## Build the Pulumi CLI into .tools/pulumi/bin (needs Go; reuses a build)
+pulumi-cli:  ## Build the Pulumi CLI and the YAML host into .tools/pulumi/bin (needs Go; reuses)
 	tools/pulumi-cli/build.sh
 
 lint: $(BIN)/.installed-dev  ## ruff and mypy --strict

@@ -1,12 +1,15 @@
-"""The demo: the bundled emulator, seeded with realistic connections, looked up from the CLI
-and by the three example stacks.
+"""The demo: the bundled emulator, seeded with realistic connections, looked up from the CLI,
+by the three Python example stacks (the dynamic provider) and by the Pulumi YAML stack (the
+provider plugin).
 
-Run with ``make demo``. Nothing here reaches Yandex Cloud: every request goes to 127.0.0.1. The
-stacks run under the real Pulumi CLI (``.tools/pulumi/bin`` from ``make pulumi-cli``, or
-``pulumi`` on PATH) with a throwaway local file backend: preview, up, a second up with nothing
-changed, a changed record, refresh after a connection closed, destroy. Without a CLI each
-program runs in this process under Pulumi's mocks (``pulumi_yc_websocket.testing``), its lookups
-made by the real provider code.
+Run with ``make demo``, which builds the Pulumi CLI and the YAML language host first where Go is
+installed. Nothing here reaches Yandex Cloud: every request goes to 127.0.0.1. The stacks run
+under the real Pulumi CLI (``.tools/pulumi/bin`` from ``make pulumi-cli``, or ``pulumi`` on
+PATH) with a throwaway local file backend: preview, up, a second up with nothing changed, a
+changed record, refresh after a connection closed, destroy; for the YAML stack also ``pulumi
+import``. Without a CLI each Python program runs in this process under Pulumi's mocks
+(``pulumi_yc_websocket.testing``), its lookups made by the real provider code; the YAML stack
+needs the CLI.
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ STACK_CONFIG: dict[str, dict[str, Any]] = {
             "QNrys_mcvsLgIdBMyCrxvYf8",
         ]
     },
+    "yaml-routing": {
+        "connectionId": "EfKvQ47JSz6mjzNl3h9qBrAM",
+        "fallbackConnectionId": "NiLePaCcdvStdLdl3dJ5R6rT",
+    },
     "routing": {
         "connectionIds": [
             "EfKvQ47JSz6mjzNl3h9qBrAM",
@@ -75,7 +82,10 @@ def _stacks(server: EmulatorServer, env: dict[str, str]) -> None:
     backend = server.backend
     cli = find_cli()
     if cli is None:
-        print("\n(no pulumi CLI: `make pulumi-cli` builds one; the programs run under mocks)")
+        print(
+            "\n(no pulumi CLI: `make pulumi-cli` builds one, with Go; the Python programs run "
+            "under mocks, the YAML stack needs the CLI)"
+        )
         _mocked_stacks(server)
         return
     with tempfile.TemporaryDirectory() as scratch:
@@ -84,9 +94,10 @@ def _stacks(server: EmulatorServer, env: dict[str, str]) -> None:
         for example in ("monitoring", "routing"):
             _banner(f"examples/{example}: pulumi up")
             _show(_project(workspace, example), "up", "--yes", "--skip-preview")
-        # Last: it changes and closes a connection the other two stacks use.
+        _yaml_lifecycle(_project(workspace, "yaml-routing"), backend)
+        # Last: it changes and closes a connection the other stacks use.
         _lifecycle(_project(workspace, "connection-info"), backend)
-        for example in EXAMPLES:
+        for example in (*EXAMPLES, "yaml-routing"):
             _banner(f"examples/{example}: pulumi destroy (sends no request to the API)")
             before = backend.count("connections")
             project = Project(workspace, workspace.root / example)
@@ -128,6 +139,26 @@ def _lifecycle(project: Project, backend: EmulatorBackend) -> None:
     _banner(f"examples/{example}: the connection closed: pulumi refresh drops it from the state")
     backend.close_connection(connection_id)
     _show(project, "refresh", "--yes", "--skip-preview")
+
+
+def _yaml_lifecycle(project: Project, backend: EmulatorBackend) -> None:
+    """The plugin from Pulumi YAML: preview, up, import, a changed record, refresh."""
+    example = project.directory.name
+    connection_id = STACK_CONFIG[example]["connectionId"]
+    _banner(f"examples/{example}: Pulumi YAML and the yc-websocket plugin: pulumi preview")
+    _show(project, "preview")
+    _banner(f"examples/{example}: pulumi up")
+    _show(project, "up", "--yes", "--skip-preview")
+    other = "AU4hJeXhnscm39jaerom3J-I"
+    _banner(f"examples/{example}: pulumi import of a live connection, by its id (unprotected)")
+    token = "yc-websocket:index:WebSocketConnection"
+    _show(project, "import", token, "desktop", other, "--yes", "--protect=false")
+    _banner(f"examples/{example}: the user agent changed: pulumi refresh reports it")
+    backend.update_connection(connection_id, user_agent="curl/8.5.0")
+    _show(project, "refresh", "--yes", "--skip-preview")
+    _banner(f"examples/{example}: the program's outputs follow on the next up")
+    _show(project, "up", "--yes", "--skip-preview")
+    _show(project, "stack", "output", "--show-secrets")
 
 
 def _execute(example: str) -> None:

@@ -23,7 +23,7 @@ def test_without_a_cli_the_programs_run_under_mocks(
     monkeypatch.setattr(demo, "find_cli", lambda: None)
     assert demo.main() == 0
     shown = capsys.readouterr().out
-    assert "(no pulumi CLI: `make pulumi-cli` builds one; the programs run under mocks)" in shown
+    assert "(no pulumi CLI: `make pulumi-cli` builds one, with Go; the Python programs" in shown
     for example in ("connection-info", "monitoring", "routing"):
         assert f"examples/{example}: its lookups under Pulumi's mocks (no CLI)" in shown
     assert 'connection-QNrys_mcvsLgIdBMyCrxvYf8: {"found": false' in shown  # closed, allowed
