@@ -151,8 +151,8 @@ def _yaml_lifecycle(project: Project, backend: EmulatorBackend) -> None:
     _show(project, "up", "--yes", "--skip-preview")
     other = "AU4hJeXhnscm39jaerom3J-I"
     _banner(f"examples/{example}: pulumi import of a live connection, by its id (unprotected)")
-    token = "yc-websocket:index:WebSocketConnection"
-    _show(project, "import", token, "desktop", other, "--yes", "--protect=false")
+    resource_type = "yc-websocket:index:WebSocketConnection"
+    _show(project, "import", resource_type, "desktop", other, "--yes", "--protect=false")
     _banner(f"examples/{example}: the user agent changed: pulumi refresh reports it")
     backend.update_connection(connection_id, user_agent="curl/8.5.0")
     _show(project, "refresh", "--yes", "--skip-preview")
