@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
@@ -13,6 +14,7 @@ import pytest
 from pulumi_yc_websocket import __version__
 from pulumi_yc_websocket._plugin import SECRET_ID_PREFIX
 from pulumi_yc_websocket._schema import FUNCTION_TOKEN, schema
+from pulumi_yc_websocket.emulator import Delay
 from tools.provider_process import (
     PLUGIN_URN,
     UNKNOWN,
@@ -209,3 +211,22 @@ def test_errors_are_one_line_without_traceback(
         assert "\n" not in message
         assert "Traceback" not in message
     assert "Traceback" not in plugin.stderr()
+
+
+def test_lookups_run_at_once_with_one_token_exchange(emulator: Any, record: dict[str, Any]) -> None:
+    # The engine runs up to --parallel steps at once. Each answer comes 1 s after its request:
+    # looked up one at a time, the 16th request would arrive 15 s after the first.
+    oauth = "y0_AgAAAAPluginConcurrencyOAuthToken00"
+    emulator.backend.add_oauth_token(oauth, roles=["api-gateway.websocketWriter"])
+    answer_after_s = 1.0
+    emulator.faults.set_default("connections", Delay(answer_after_s))
+    env = {**emulator.env, "YC_TOKEN": oauth, "PATH": "/usr/bin:/bin"}
+    with ProviderProcess(env, command=plugin_command(), urn=PLUGIN_URN) as plugin:
+        plugin.configure({})
+        with ThreadPoolExecutor(16) as steps:
+            created = list(steps.map(lambda _: plugin.create(INPUTS), range(16)))
+    assert {resource_id for resource_id, _ in created} == {CONNECTION_ID}
+    received = [request.received_at for request in emulator.requests("connections")]
+    assert len(received) == 16
+    assert max(received) - min(received) < answer_after_s
+    assert emulator.count("iam") == 1
