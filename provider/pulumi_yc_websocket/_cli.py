@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -18,7 +19,8 @@ import queue
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from types import FrameType
 from typing import Any, TextIO, TypeAlias
@@ -61,6 +63,9 @@ MAX_TIMEOUT = 86400.0
 DEFAULT_PARALLEL = 8
 MAX_PARALLEL = 16
 """Most lookups at once: the client's connection pool."""
+WINDOW_PER_LOOKUP = 4
+"""Ids looked up ahead of the line being printed (that one included), per ``--parallel``: enough
+to keep every lookup busy while an earlier id is slow, few enough to hold little."""
 OUTPUTS = ("table", "json", "jsonl")
 SINGLE_OUTPUTS = ("table", "json")
 """Formats that show one connection."""
@@ -371,20 +376,45 @@ def _look_up_lines(
     client: ConnectionsClient, ids: Sequence[str], parallel: int, out: TextIO
 ) -> int:
     """Look ``ids`` up, ``parallel`` at a time; print a line per id as soon as its turn comes."""
-    unique = list(dict.fromkeys(ids))  # an id given twice is looked up once, printed twice
-    workers = _Workers(_Batch(client).record, min(parallel, len(unique)))
-    pending = {connection_id: workers.submit(connection_id) for connection_id in unique}
+    workers = _Workers(_Batch(client).record, min(parallel, len(set(ids))))
+    worst = EXIT_OK
     try:
-        codes = []
-        for connection_id in ids:
-            record, code = pending[connection_id].result()
+        for record, code in _in_order(workers, ids, WINDOW_PER_LOOKUP * parallel):
             print(json.dumps(record), file=out, flush=True)
-            codes.append(code)
+            worst = worst_exit_code((worst, code))
     finally:
-        for future in pending.values():
-            future.cancel()
         workers.stop()
-    return worst_exit_code(codes)
+    return worst
+
+
+def _in_order(workers: _Workers, ids: Sequence[str], window: int) -> Iterator[_Record]:
+    """The record of each of ``ids`` in order, looked up at most ``window`` ids ahead.
+
+    Only the records of the window are held, each until its last use in it: memory does not
+    grow with the number of ids. An id given again within the window is looked up once.
+    """
+    upcoming = iter(ids)
+    ahead: deque[str] = deque()
+    held: dict[str, tuple[Future[_Record], int]] = {}  # the future, its uses in the window
+    try:
+        while True:
+            for connection_id in itertools.islice(upcoming, window - len(ahead)):
+                if connection_id in held:
+                    future, uses = held[connection_id]
+                else:
+                    future, uses = workers.submit(connection_id), 0
+                held[connection_id] = (future, uses + 1)
+                ahead.append(connection_id)
+            if not ahead:
+                return
+            connection_id = ahead.popleft()
+            future, uses = held.pop(connection_id)
+            if uses > 1:
+                held[connection_id] = (future, uses - 1)
+            yield future.result()
+    finally:
+        for future, _ in held.values():
+            future.cancel()  # lookups not started are dropped; those in flight end on their own
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
