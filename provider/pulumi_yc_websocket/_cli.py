@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future
 from types import FrameType
 from typing import Any, TextIO, TypeAlias
@@ -378,16 +378,18 @@ def _look_up_lines(
     """Look ``ids`` up, ``parallel`` at a time; print a line per id as soon as its turn comes."""
     workers = _Workers(_Batch(client).record, min(parallel, len(set(ids))))
     worst = EXIT_OK
+    records = _in_order(workers, ids, WINDOW_PER_LOOKUP * parallel)
     try:
-        for record, code in _in_order(workers, ids, WINDOW_PER_LOOKUP * parallel):
+        for record, code in records:
             print(json.dumps(record), file=out, flush=True)
             worst = worst_exit_code((worst, code))
     finally:
+        records.close()  # cancels the lookups not started, before the threads are told to end
         workers.stop()
     return worst
 
 
-def _in_order(workers: _Workers, ids: Sequence[str], window: int) -> Iterator[_Record]:
+def _in_order(workers: _Workers, ids: Sequence[str], window: int) -> Generator[_Record, None, None]:
     """The record of each of ``ids`` in order, looked up at most ``window`` ids ahead.
 
     Only the records of the window are held, each until its last use in it: memory does not
