@@ -4,19 +4,26 @@ One id prints the connection as a table (or JSON); several are looked up concurr
 one client and printed as JSON Lines, one object per id in the order given. The exit code is
 the error class's (:data:`EXIT_CODES` says what each means); for several ids, the worst outcome
 by :data:`~._errors.EXIT_SEVERITY`. Errors that stop every lookup go to stderr as one line.
+Ctrl-C exits 130 at once and quietly, without waiting for the lookups in flight.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import math
 import os
+import queue
+import signal
 import sys
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TextIO
+import threading
+from collections import deque
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Future
+from types import FrameType
+from typing import Any, TextIO, TypeAlias
 
 from ._client import ConnectionsClient
 from ._errors import (  # the EXIT_* statuses are the CLI's too
@@ -56,6 +63,9 @@ MAX_TIMEOUT = 86400.0
 DEFAULT_PARALLEL = 8
 MAX_PARALLEL = 16
 """Most lookups at once: the client's connection pool."""
+WINDOW_PER_LOOKUP = 4
+"""Ids looked up ahead of the line being printed (that one included), per ``--parallel``: enough
+to keep every lookup busy while an earlier id is slow, few enough to hold little."""
 OUTPUTS = ("table", "json", "jsonl")
 SINGLE_OUTPUTS = ("table", "json")
 """Formats that show one connection."""
@@ -65,6 +75,10 @@ EXIT_BROKEN_PIPE = 141
 
 _LONG_VALUED = ("--endpoint", "--output", "--timeout", "--parallel")
 _LONG_FLAGS = ("--help",)
+
+
+_Record: TypeAlias = tuple[dict[str, Any], int]
+"""An id's JSON Lines object and its exit code."""
 
 
 class _UsageError(Exception):
@@ -306,7 +320,7 @@ class _Batch:
         self._client = client
         self._fatal: ConfigurationError | None = None
 
-    def record(self, connection_id: str) -> tuple[dict[str, Any], int]:
+    def record(self, connection_id: str) -> _Record:
         """One JSON Lines object for ``connection_id`` and its exit code."""
         error: YandexWebSocketError | None = self._fatal
         if error is None:
@@ -327,25 +341,82 @@ class _Batch:
         return {"id": connection_id, "error": failure_record}, error.exit_code
 
 
+class _Workers:
+    """Lookups on daemon threads: an interrupted command exits without waiting for them."""
+
+    def __init__(self, work: Callable[[str], _Record], count: int) -> None:
+        self._work = work
+        self._count = count
+        self._jobs: queue.SimpleQueue[tuple[str, Future[_Record]] | None] = queue.SimpleQueue()
+        for number in range(count):
+            threading.Thread(target=self._serve, name=f"get-{number}", daemon=True).start()
+
+    def submit(self, connection_id: str) -> Future[_Record]:
+        future: Future[_Record] = Future()
+        self._jobs.put((connection_id, future))
+        return future
+
+    def stop(self) -> None:
+        """End each thread once it is idle (after the jobs queued, cancelled ones skipped)."""
+        for _ in range(self._count):
+            self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            connection_id, future = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self._work(connection_id))
+            except Exception as error:  # a bug: raised where the result is printed
+                future.set_exception(error)
+
+
 def _look_up_lines(
     client: ConnectionsClient, ids: Sequence[str], parallel: int, out: TextIO
 ) -> int:
     """Look ``ids`` up, ``parallel`` at a time; print a line per id as soon as its turn comes."""
-    unique = list(dict.fromkeys(ids))  # an id given twice is looked up once, printed twice
-    batch = _Batch(client)
-    pool = ThreadPoolExecutor(max_workers=min(parallel, len(unique)), thread_name_prefix="get")
+    workers = _Workers(_Batch(client).record, min(parallel, len(set(ids))))
+    worst = EXIT_OK
+    records = _in_order(workers, ids, WINDOW_PER_LOOKUP * parallel)
     try:
-        pending: dict[str, Future[tuple[dict[str, Any], int]]] = {
-            connection_id: pool.submit(batch.record, connection_id) for connection_id in unique
-        }
-        codes = []
-        for connection_id in ids:
-            record, code = pending[connection_id].result()
+        for record, code in records:
             print(json.dumps(record), file=out, flush=True)
-            codes.append(code)
+            worst = worst_exit_code((worst, code))
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-    return worst_exit_code(codes)
+        records.close()  # cancels the lookups not started, before the threads are told to end
+        workers.stop()
+    return worst
+
+
+def _in_order(workers: _Workers, ids: Sequence[str], window: int) -> Generator[_Record, None, None]:
+    """The record of each of ``ids`` in order, looked up at most ``window`` ids ahead.
+
+    Only the records of the window are held, each until its last use in it: memory does not
+    grow with the number of ids. An id given again within the window is looked up once.
+    """
+    upcoming = iter(ids)
+    ahead: deque[str] = deque()
+    held: dict[str, tuple[Future[_Record], int]] = {}  # the future, its uses in the window
+    try:
+        while True:
+            for connection_id in itertools.islice(upcoming, window - len(ahead)):
+                if connection_id in held:
+                    future, uses = held[connection_id]
+                else:
+                    future, uses = workers.submit(connection_id), 0
+                held[connection_id] = (future, uses + 1)
+                ahead.append(connection_id)
+            if not ahead:
+                return
+            connection_id = ahead.popleft()
+            future, uses = held.pop(connection_id)
+            if uses > 1:
+                held[connection_id] = (future, uses - 1)
+            yield future.result()
+    finally:
+        for future, _ in held.values():
+            future.cancel()  # lookups not started are dropped; those in flight end on their own
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -365,16 +436,23 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"{PROG}: error: {error}", file=err)
             return error.exit_code
     if args.output == "json":
-        print(json.dumps(connection.model_dump(mode="json", by_alias=True), indent=2), file=out)
+        text = json.dumps(connection.model_dump(mode="json", by_alias=True), indent=2)
     else:
-        print(render_table(connection), file=out)
+        text = render_table(connection)
+    print(text, file=out, flush=True)  # an interrupt exits without flushing (_interrupted)
     return EXIT_OK
 
 
 def main(
     argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
-    """Run the CLI; return the exit code."""
+    """Run the CLI; return the exit code.
+
+    Called without arguments, as the console script and ``python -m`` call it, it is the
+    program: Ctrl-C ends the process at once (see :func:`_interrupted`) and stays so after.
+    """
+    if argv is None and stdout is None and stderr is None:
+        _exit_on_interrupt()
     out, err = stdout or sys.stdout, stderr or sys.stderr
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -393,3 +471,24 @@ def main(
             with contextlib.suppress(OSError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+
+
+def _exit_on_interrupt() -> None:
+    # Not where SIGINT was ignored (`nohup`, a background job) or is handled by someone else;
+    # only the main thread may set a handler.
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    ):
+        signal.signal(signal.SIGINT, _interrupted)
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C: exit 130 at once, quietly.
+
+    A KeyboardInterrupt would unwind, then the exit would wait for the lookups in flight (up
+    to their deadline), and a second Ctrl-C meanwhile would print a traceback. Every line
+    printed has been flushed already; a line being written to a reader that does not read
+    (the pipe full) is left cut, as by any signal that kills a process.
+    """
+    os._exit(EXIT_INTERRUPTED)
