@@ -12,7 +12,7 @@ import grpc
 import pytest
 
 from pulumi_yc_websocket import __version__
-from pulumi_yc_websocket._plugin import SECRET_ID_PREFIX
+from pulumi_yc_websocket._outputs import SECRET_ID_PREFIX
 from pulumi_yc_websocket._schema import FUNCTION_TOKEN, schema
 from pulumi_yc_websocket.emulator import Delay
 from tools.provider_process import (

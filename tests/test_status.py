@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from pulumi_yc_websocket._errors import ApiError, remember_secret
+from pulumi_yc_websocket._errors import ApiError
+from pulumi_yc_websocket._redaction import SECRETS
 from pulumi_yc_websocket._status import ErrorBody, parse_error_body, parse_retry_after
 
 NGINX_502 = (
@@ -162,7 +163,7 @@ def test_retry_after_http_date_in_the_future() -> None:
 
 def test_remembered_credentials_are_redacted_wherever_server_text_goes() -> None:
     secret = "y0_AgAAAAAStatusTestRememberedCredential"
-    remember_secret(secret)
+    SECRETS.note(secret)
     parsed = parse_error_body(status_body(16, f"bad header: Bearer {secret}"), {})
     assert parsed.message == "bad header: Bearer ***"
     error = ApiError(f"about {secret}", message=secret, request_id=f"rid-{secret}")

@@ -24,8 +24,8 @@ from ._errors import (
     InvalidCredentialsError,
     InvalidResponseError,
     ServiceUnavailableError,
-    remember_secret,
 )
+from ._redaction import SECRETS
 from ._retry import Deadline
 from ._service import Service
 from ._settings import (
@@ -86,7 +86,7 @@ class IamToken:
 
     def __init__(self, token: str, origin: str = "an IAM token") -> None:
         self._token = token.strip()
-        remember_secret(self._token)
+        SECRETS.hold(self._token, self)
         self.description = f"the IAM token from {origin}"
         self.rejection_hint = (
             ""
@@ -155,7 +155,7 @@ def _iam_token_from(body: bytes) -> tuple[str, float]:
         )
     if not answer.iamToken:
         raise InvalidResponseError("the IAM endpoint answered with an empty token", service="iam")
-    remember_secret(answer.iamToken)
+    SECRETS.note(answer.iamToken)
     return answer.iamToken, max(1.0, expires - time.time())
 
 
@@ -177,7 +177,7 @@ class OAuthToken(_ExchangedCredentials):
         cache: TokenCache | None = None,
     ) -> None:
         self._oauth_token = oauth_token.strip()
-        remember_secret(self._oauth_token)
+        SECRETS.hold(self._oauth_token, self)
         self._url = iam_endpoint.rstrip("/") + IAM_TOKENS_PATH
         self.description = f"the OAuth token from {origin}"
         super().__init__(self._oauth_token, self._url, cache)
@@ -302,6 +302,9 @@ class ServiceAccountKey(_ExchangedCredentials):
         cache: TokenCache | None = None,
     ) -> None:
         self._authorized_key = load_authorized_key(key, origin)
+        for line in self._authorized_key.private_key.splitlines():
+            if not line.startswith("-----"):  # each line of the key's body is key material
+                SECRETS.hold(line.strip(), self)
         self._url = iam_endpoint.rstrip("/") + IAM_TOKENS_PATH
         self.description = (
             f"the key {self._authorized_key.key_id} of service account "
@@ -358,7 +361,7 @@ class ServiceAccountKey(_ExchangedCredentials):
             algorithm="PS256",
             headers={"kid": self._authorized_key.key_id},
         )
-        remember_secret(signed)
+        SECRETS.note(signed)
         return signed
 
     def _fetch(self, exchange: Exchange) -> tuple[str, float]:
@@ -414,7 +417,7 @@ class MetadataCredentials(_ExchangedCredentials):
                 "the metadata service answered without access_token/expires_in",
                 service="metadata",
             )
-        remember_secret(answer.access_token)
+        SECRETS.note(answer.access_token)
         return answer.access_token, float(max(1, answer.expires_in))
 
 

@@ -21,9 +21,9 @@ from ._errors import (
     InvalidConnectionIdError,
     InvalidResponseError,
     error_type_for_status,
-    remember_secret,
 )
 from ._model import Connection
+from ._redaction import SECRETS
 from ._retry import NO_RETRY, Deadline, RetryPolicy
 from ._service import Service
 from ._settings import CONNECTIONS_SERVICE_PREFIX, DEFAULT_API_ENDPOINT, Settings
@@ -230,7 +230,7 @@ class ConnectionsClient:
     ) -> HttpResponse:
         headers = {"Accept": "application/json", **service.headers}
         if token is not None:
-            remember_secret(token)
+            SECRETS.note(token)
             headers["Authorization"] = f"Bearer {token}"
         if body is not None:
             headers["Content-Type"] = "application/json"

@@ -1,18 +1,18 @@
 """Typed errors, each class carrying its facts as data: exit code, retryability, HTTP statuses.
 
 Every message is one line that says what failed and what to do; none ever contains a credential.
-Text a server supplied (its message, request id, excerpts) passes through :func:`shown_text`
-on its way into an :class:`ApiError`: control characters escaped, length capped, and every
-credential the process has sent or holds replaced by ``***``.
+Text a server supplied (its message, request id, excerpts) passes through
+:func:`~._redaction.shown_text` on its way into an :class:`ApiError`: control characters
+escaped, length capped, and every credential the process has sent or holds replaced by ``***``.
 """
 
 from __future__ import annotations
 
-import threading
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
+
+from ._redaction import shown_text
 
 REQUIRED_ROLE = "api-gateway.websocketWriter"
 MESSAGE_CHARS = 1000
@@ -52,56 +52,6 @@ answer ("not found")."""
 def worst_exit_code(codes: Iterable[int]) -> int:
     """The worst of ``codes`` by :data:`EXIT_SEVERITY` (``EXIT_OK`` for none)."""
     return min(codes, key=EXIT_SEVERITY.index, default=EXIT_OK)
-
-
-_MIN_SECRET_CHARS = 8
-_MAX_SECRETS = 256
-_REDACTED = "***"
-
-_secrets: dict[str, None] = {}
-_secrets_longest_first: tuple[str, ...] = ()
-_secrets_lock = threading.Lock()
-
-
-def remember_secret(value: str) -> None:
-    """Note a credential this process holds or sends: it is redacted from every error shown."""
-    global _secrets_longest_first
-    if len(value) < _MIN_SECRET_CHARS or value in _secrets:
-        return
-    with _secrets_lock:
-        _secrets[value] = None
-        while len(_secrets) > _MAX_SECRETS:  # the oldest go first: tokens are renewed
-            del _secrets[next(iter(_secrets))]
-        _secrets_longest_first = tuple(sorted(_secrets, key=len, reverse=True))
-
-
-def redact_secrets(text: str) -> str:
-    """``text`` with every remembered credential replaced by ``***``."""
-    for secret in _secrets_longest_first:
-        if secret in text:
-            text = text.replace(secret, _REDACTED)
-    return text
-
-
-def shown_text(text: str, limit: int) -> str:
-    """Server-supplied ``text`` made safe to show: one line, escaped, capped, no credentials.
-
-    Line breaks and other spacing become single spaces; any other character a terminal could act
-    on (ESC, BEL, C1 controls, bidi overrides...) is shown as an escape such as ``\\x1b``.
-    """
-    text = redact_secrets(text)
-    if not text.isprintable():
-        text = "".join(_escaped(char) for char in text)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
-def _escaped(char: str) -> str:
-    if char.isprintable():
-        return char
-    if char.isspace() or unicodedata.category(char) in ("Zl", "Zp"):
-        return " "
-    return repr(char)[1:-1]  # a non-printable character's repr is its escape, e.g. \x1b
 
 
 class YandexWebSocketError(Exception):

@@ -141,16 +141,19 @@ def get_websocket_connection_output(
         the result: Pulumi keeps one secret flag per Output) is encrypted wherever it goes.
     """
 
+    source = pulumi.Output.from_input(connection_id)
+
     async def lookup(args: list[Any]) -> GetWebSocketConnectionResult:
         answer = await look_up_in_program(
             "get_websocket_connection_output",
             args[0],
             allow_missing=bool(args[1]),
             failures_raise=True,
+            secret_id=await source.is_secret(),
         )
         return _result(answer.connection_id, answer.properties)
 
     result: pulumi.Output[GetWebSocketConnectionResult] = pulumi.Output.all(
-        connection_id, allow_missing
+        source, allow_missing
     ).apply(lookup)
     return pulumi.Output.secret(result) if secret_identity else result

@@ -25,13 +25,14 @@ from ._errors import (
     YandexWebSocketError,
 )
 from ._model import Connection
-from ._outputs import INVALID_INPUT, LOOKUP_FAILURE, connection_properties
+from ._outputs import INVALID_INPUT, LOOKUP_FAILURE, SECRET_ID, connection_properties
 from ._pulumi_config import (
     mistyped_yandex_keys,
     program_config_keys,
     program_layers,
     unknown_provider_keys,
 )
+from ._redaction import REDACTED
 from ._runtime import RUNTIME
 from ._settings import SettingsLayer
 from ._transport import DEFAULT_MAX_CONNECTIONS
@@ -95,6 +96,8 @@ class Answer:
     properties: dict[str, Any]
     invalid_input: str = ""
     lookup_failure: str = ""
+    secret_id: bool = False
+    """The id is a secret: the provider must not make it the resource's id."""
 
     def inputs(self) -> dict[str, Any]:
         """The looked-up properties and the reasons, by wire name."""
@@ -102,6 +105,7 @@ class Answer:
             **self.properties,
             INVALID_INPUT: self.invalid_input,
             LOOKUP_FAILURE: self.lookup_failure,
+            SECRET_ID: self.secret_id,
         }
 
 
@@ -116,13 +120,15 @@ async def look_up_in_program(
     allow_missing: bool,
     failures_raise: bool = False,
     missing_advice: str = ALLOW_MISSING_ADVICE,
+    secret_id: bool = False,
 ) -> Answer:
     """Look ``connection_id`` up off the event loop; ``what`` names the caller in errors,
-    ``missing_advice`` (if any) is added to a not-found error.
+    ``missing_advice`` (if any) is added to a not-found error; a ``secret_id`` is never shown.
 
     A failure comes back in the :class:`Answer`, or raises :class:`LookupFailedError` (one line
     that names ``what``) with ``failures_raise``: for reads and functions, which have no check.
     """
+    shown = shown_id(connection_id, secret=secret_id)  # masked before any message is made
     try:
         valid_id = validate_connection_id(connection_id)
     except InvalidConnectionIdError as error:
@@ -138,19 +144,26 @@ async def look_up_in_program(
         except YandexWebSocketError as error:
             failure = error
         else:
-            return Answer(valid_id, connection_properties(found))
+            return Answer(valid_id, connection_properties(found), secret_id=secret_id)
     if failures_raise:
         raise LookupFailedError(f"{what}: {failure}")
-    shown = shown_id(connection_id)
+    # The id to register: a secret one as it is (its Output is a secret, which the engine masks).
+    registered = connection_id if secret_id else shown
     if isinstance(failure, InvalidConnectionIdError | ConnectionNotFoundError):
-        return Answer(shown, connection_properties(None), str(failure))
+        return Answer(registered, connection_properties(None), str(failure), secret_id=secret_id)
     reason = f"the lookup of connection {shown!r} failed: {failure}"
-    return Answer(shown, connection_properties(None), lookup_failure=reason)
+    return Answer(
+        registered, connection_properties(None), lookup_failure=reason, secret_id=secret_id
+    )
 
 
-def shown_id(connection_id: Any) -> str:
-    """An id as the engine may echo it in a message: one line, control characters escaped
-    (``\\n``), capped."""
+def shown_id(connection_id: Any, *, secret: bool = False) -> str:
+    """An id as a message shows it: one line, control characters escaped (``\\n``), capped; a
+    secret one masked, here and wherever a server quotes it back."""
+    if secret:
+        if isinstance(connection_id, str):
+            RUNTIME.secrets.hold(connection_id, RUNTIME, shortest=1)
+        return REDACTED
     text = connection_id if isinstance(connection_id, str) else str(connection_id)
     if not text.isprintable():
         text = repr(text)[1:-1]

@@ -10,6 +10,7 @@ lookup that found nothing has proto3's empty values (``""``, an empty identity) 
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,6 +30,9 @@ INVALID_INPUT = "invalidInput"
 """An input only: what is wrong with the id (invalid, or the connection has closed)."""
 LOOKUP_FAILURE = "lookupFailure"
 """An input only: why the lookup failed otherwise (the credential, a permission, the service)."""
+SECRET_ID = "secretId"
+"""An input only: the connection id is a secret (the provider cannot tell: the engine gives
+dynamic providers plain values), so it must not become the resource's id."""
 ACTIVITY = "lastActiveAt"
 """The field that moves whenever the connection is used."""
 
@@ -63,6 +67,16 @@ def wire_name(name: str) -> str:
     and pydantic 2.1 lowers an already camelCase one (``sourceip``).
     """
     return to_camel(name) if "_" in name else name
+
+
+SECRET_ID_PREFIX = "secret-"  # noqa: S105 - not a password
+"""The engine stores resource ids in clear: a secret connection id is never one. This prefix and
+a random suffix are (the connection id stays in the encrypted ``connectionId`` property)."""
+
+
+def resource_id(connection_id: str, *, secret: bool) -> str:
+    """The resource's id for ``connection_id``: the id itself, unless it is a secret."""
+    return f"{SECRET_ID_PREFIX}{uuid.uuid4().hex}" if secret else connection_id
 
 
 def connection_properties(connection: Connection | None) -> dict[str, Any]:

@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import functools
 import sys
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -69,6 +68,7 @@ from ._outputs import (
     IGNORE_ACTIVITY,
     LOOKED_UP_FIELDS,
     connection_properties,
+    resource_id,
 )
 from ._pulumi_config import provider_layer, unknown_provider_keys
 from ._runtime import RUNTIME
@@ -81,9 +81,6 @@ _FLAGS = (ALLOW_MISSING, IGNORE_ACTIVITY)
 _INPUTS = (CONNECTION_ID, *_FLAGS)
 _REFRESHED = (FOUND, *LOOKED_UP_FIELDS)
 """What a refresh compares: the looked-up values."""
-SECRET_ID_PREFIX = "secret-"  # noqa: S105 - not a password
-"""A secret connection id is never the resource's id (ids are stored in clear): this and a
-random suffix are."""
 
 
 class ShownError(Exception):
@@ -242,6 +239,7 @@ class WebSocketConnectionProvider(Provider):
         self, connection_id: PropertyValue, allow_missing: bool
     ) -> Connection | None:
         plain_id = _plain(connection_id)
+        shown = shown_id(plain_id, secret=connection_id.is_secret)  # masked before any message
         lookup = functools.partial(
             look_up, plain_id, *RUNTIME.configured, allow_missing=allow_missing
         )
@@ -253,9 +251,7 @@ class WebSocketConnectionProvider(Provider):
             advice = f"set {ALLOW_MISSING} to read it as {FOUND}: false"
             raise ShownError(str(error.with_hint(advice)), about_the_id=True) from None
         except YandexWebSocketError as error:
-            raise ShownError(
-                f"the lookup of connection {shown_id(plain_id)!r} failed: {error}"
-            ) from None
+            raise ShownError(f"the lookup of connection {shown!r} failed: {error}") from None
 
 
 def _outputs(
@@ -306,10 +302,7 @@ def _input(values: Mapping[str, PropertyValue], key: str) -> Any:
 
 
 def _resource_id(connection_id: PropertyValue) -> str:
-    """The connection id, or for a secret one an id that does not reveal it."""
-    if connection_id.is_secret:
-        return SECRET_ID_PREFIX + uuid.uuid4().hex
-    return str(connection_id.value)
+    return resource_id(str(connection_id.value), secret=connection_id.is_secret)
 
 
 # -- the gRPC server ---------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable
 from typing import Any
 
 import pulumi
@@ -17,6 +16,7 @@ from ._outputs import (
     INVALID_INPUT,
     LOOKED_UP_FIELDS,
     LOOKUP_FAILURE,
+    SECRET_ID,
     python_name,
     secret_paths,
     wire_name,
@@ -96,16 +96,19 @@ class WebSocketConnection(
             else f"WebSocketConnection {resource_name!r}"
         )
 
-        def lookup(value: str) -> Awaitable[Answer]:
-            return look_up_in_program(
+        source = pulumi.Output.from_input(connection_id)
+
+        async def lookup(value: str) -> Answer:
+            return await look_up_in_program(
                 what,
                 value,
                 allow_missing=allow_missing,
                 failures_raise=reading,
                 missing_advice="" if reading else ALLOW_MISSING_ADVICE,
+                secret_id=await source.is_secret(),
             )
 
-        answer: pulumi.Output[Answer] = pulumi.Output.from_input(connection_id).apply(lookup)
+        answer: pulumi.Output[Answer] = source.apply(lookup)
         looked_up = answer.apply(lambda a: a.inputs())
         props: dict[str, Any] = {
             # Python names; translate_input_property puts the API's names in state.
@@ -116,6 +119,7 @@ class WebSocketConnection(
             "looked_up": True,
             "invalid_input": looked_up[INVALID_INPUT],
             "lookup_failure": looked_up[LOOKUP_FAILURE],
+            "secret_id": looked_up[SECRET_ID],
             FOUND: looked_up[FOUND],
             **{python_name(name): looked_up[name] for name in LOOKED_UP_FIELDS},
         }

@@ -1,5 +1,5 @@
-"""The package's process-wide state in one object: exchanged tokens, shared clients, and the
-settings the process was configured with.
+"""The package's process-wide state in one object: exchanged tokens, shared clients, the
+settings the process was configured with, and the secrets to mask in what it shows.
 
 The Pulumi provider process serves every resource of a deployment from several threads; they
 share one pooled client (and through it one token exchange) per configuration instead of each
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from types import MappingProxyType
 
 from ._client import EVENTS, ConnectionsClient
+from ._redaction import SECRETS
 from ._settings import Settings, SettingsLayer
 from ._token_cache import PROCESS_TOKEN_CACHE
 
@@ -30,6 +31,8 @@ class Runtime:
 
     def __init__(self) -> None:
         self.token_cache = PROCESS_TOKEN_CACHE
+        self.secrets = SECRETS
+        """What every message of the process masks (see :mod:`._redaction`)."""
         self.event_hooks: dict[str, list[Callable[..., object]]] = {e: [] for e in EVENTS}
         """Hooks every shared client calls (see :data:`~._client.EVENTS`); add to the lists."""
         self._clients: dict[_LayersKey, ConnectionsClient] = {}
@@ -63,7 +66,8 @@ class Runtime:
         return client
 
     def reset(self) -> None:
-        """Forget every token, client, configured setting and hook (tests; a new environment)."""
+        """Forget every token, client, configured setting, hook and secret (tests; a new
+        environment)."""
         with self._lock:
             for client in self._clients.values():
                 client.close()
@@ -72,6 +76,7 @@ class Runtime:
             for hooks in self.event_hooks.values():
                 hooks.clear()
         self.token_cache.clear()
+        self.secrets.clear()
 
 
 RUNTIME = Runtime()

@@ -19,7 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._errors import ConfigurationError, ConflictingCredentialsError, InvalidCredentialsError
+from ._errors import (
+    ConfigurationError,
+    ConflictingCredentialsError,
+    InsecureEndpointError,
+    InvalidCredentialsError,
+)
+from ._redaction import SECRETS, holds_any
 from ._urls import service_url, validate_endpoint, validate_metadata_addr
 
 DEFAULT_API_ENDPOINT = "api.cloud.yandex.net:443"
@@ -150,9 +156,15 @@ class Settings:
         credential (the caller has its own): credentials anywhere are neither used nor checked.
         """
         ordered = (arguments_layer(**arguments), *layers, environment_layer(environ))
+        credentials = _credential_settings(ordered)
+        for given in credentials:  # masked in every message from here on
+            SECRETS.note(given.value.strip())
 
         def first(name: str) -> Setting | None:
-            return next((layer[name] for layer in ordered if name in layer), None)
+            found = next((layer[name] for layer in ordered if name in layer), None)
+            if found is not None and name in ENDPOINT_SETTINGS:
+                _refuse_credential_values(found, credentials)
+            return found
 
         api_root = first("api_endpoint") or Setting(DEFAULT_API_ENDPOINT, "")
 
@@ -191,6 +203,22 @@ class Settings:
             metadata_addr=metadata_addr,
             credential=credential,
         )
+
+
+def _credential_settings(layers: tuple[SettingsLayer, ...]) -> list[Setting]:
+    """Every credential set in ``layers``, used or not."""
+    return [layer[name] for layer in layers for name in CREDENTIAL_SETTINGS if name in layer]
+
+
+def _refuse_credential_values(setting: Setting, credentials: list[Setting]) -> None:
+    """An endpoint or address holding a credential (pasted into the wrong variable) is never
+    shown, and never dialled: its host name would carry the credential to a DNS server."""
+    for credential in credentials:
+        if holds_any(setting.value, [credential.value.strip()]):
+            raise InsecureEndpointError(
+                f"{setting.origin} holds the credential set in {credential.origin}; set it to "
+                "an endpoint (and check that the credential did not go anywhere else)"
+            )
 
 
 def looks_like_iam_token(token: str) -> bool:

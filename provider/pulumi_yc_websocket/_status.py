@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
-from ._errors import MESSAGE_CHARS, REQUEST_ID_CHARS, shown_text
+from ._errors import MESSAGE_CHARS, REQUEST_ID_CHARS
+from ._redaction import shown_text
 
 _EXCERPT_CHARS = 120
 _RETRY_AFTER = Retry()
@@ -40,7 +41,7 @@ class ErrorBody:
 def parse_error_body(body: bytes, headers: Mapping[str, str]) -> ErrorBody:
     """Read a google.rpc.Status body; fall back to a short excerpt of any other text.
 
-    Message, excerpt and request id come back as :func:`~._errors.shown_text`: one line, escaped,
+    Message, excerpt and request id come back as :func:`~._redaction.shown_text`: one line, escaped,
     capped.
     """
     header_request_id = _request_id(headers.get("x-request-id"))

@@ -13,7 +13,8 @@ import string
 from urllib3.exceptions import LocationParseError
 from urllib3.util import Url, parse_url
 
-from ._errors import ConfigurationError, InsecureEndpointError, redact_secrets
+from ._errors import ConfigurationError, InsecureEndpointError
+from ._redaction import SECRETS
 
 _URL_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~:/?#[]@!$&'()*+,;=%")
 """What RFC 3986 allows in a URL. Parsers disagree on anything else: urllib.parse reads the host
@@ -30,7 +31,7 @@ def redacted(text: str) -> str:
     Up to the *last* ``@``: a password may hold ``/``, ``?``, ``#`` or ``@``, and no parser
     agrees where such a userinfo ends. Known credentials are masked wherever they appear.
     """
-    shown = redact_secrets(text.strip())
+    shown = SECRETS.redact(text.strip())
     if "@" in shown:
         scheme = _SCHEME.match(shown)
         start = scheme.end() if scheme else 0

@@ -13,8 +13,11 @@ reference): it stays ``pulumi_yc_websocket.provider``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import functools
+import sys
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any, ParamSpec, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -32,7 +35,7 @@ from pydantic import ValidationError
 
 from ._client import validate_connection_id
 from ._errors import YandexWebSocketError
-from ._lookup import look_up
+from ._lookup import look_up, shown_id
 from ._model import Connection
 from ._outputs import (
     ACTIVITY,
@@ -47,8 +50,10 @@ from ._outputs import (
     LOOKUP_FAILURE,
     OUTPUT_FIELDS,
     SECRET_FIELDS,
+    SECRET_ID,
     connection_properties,
     plain,
+    resource_id,
     with_secrets,
 )
 from ._pulumi_config import program_config_keys, program_layers
@@ -56,7 +61,10 @@ from ._runtime import RUNTIME
 
 __all__ = ["WebSocketConnectionProvider"]
 
-_ACCEPTED_INPUTS = (*OUTPUT_FIELDS, LOOKED_UP)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+_ACCEPTED_INPUTS = (*OUTPUT_FIELDS, LOOKED_UP, SECRET_ID)
 """What ``check`` keeps of the program's inputs (not the failures it reports)."""
 
 
@@ -66,16 +74,42 @@ def _is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
 
 
+class LookupFailed(Exception):
+    """A call of this provider failed (a lookup in ``read``, or a bug); the message is the
+    whole story."""
+
+
+def _in_one_line(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``method`` failing with one line: an unexpected error too (a bug) is a
+    :class:`LookupFailed` naming the method and the error."""
+
+    @functools.wraps(method)
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except LookupFailed:
+            raise
+        except Exception as error:
+            raise LookupFailed(
+                f"pulumi-yc-websocket's provider failed unexpectedly in {method.__name__}: "
+                f"{error!r}"
+            ) from None
+
+    return call
+
+
 class WebSocketConnectionProvider(ResourceProvider):
     """Looks up one API Gateway WebSocket connection; never changes it."""
 
     serialize_as_secret_always = False
 
+    @_in_one_line
     def configure(self, req: ConfigureRequest) -> None:
         """Keep the stack's ``yc-websocket:*`` and ``yandex:*`` config for this process."""
         config = {key: rpc.unwrap_rpc_secret(req.config.get(key)) for key in program_config_keys()}
         RUNTIME.configure(*program_layers(config))
 
+    @_in_one_line
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Accept the program's lookup, or report what is wrong with the input."""
         inputs = {key: news[key] for key in _ACCEPTED_INPUTS if key in news}
@@ -106,6 +140,7 @@ class WebSocketConnectionProvider(ResourceProvider):
         inputs.update(with_secrets(connection_properties(found), paths))
         return CheckResult(inputs, [])
 
+    @_in_one_line
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """A new id replaces; changed data updates in place (a new ``lastActiveAt`` alone not
         with ``ignoreActivity``); ``__provider`` is never compared."""
@@ -124,14 +159,19 @@ class WebSocketConnectionProvider(ResourceProvider):
         # replace would force the replacement of every resource that depends on it.
         return DiffResult(changes=bool(changed), replaces=replaces)
 
+    @_in_one_line
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Record the checked values; nothing is created anywhere."""
-        return CreateResult(str(plain(props[CONNECTION_ID])), _outputs(props))
+        secret = plain(props.get(SECRET_ID)) is True
+        connection_id = str(plain(props[CONNECTION_ID]))
+        return CreateResult(resource_id(connection_id, secret=secret), _outputs(props))
 
+    @_in_one_line
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Record the checked values (the default update would drop every output)."""
         return UpdateResult(_outputs(news))
 
+    @_in_one_line
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """``WebSocketConnection.get``: accept the program's lookup. ``pulumi refresh``: look up
         again; a closed connection leaves the state (or reads ``found=False`` with
@@ -141,15 +181,21 @@ class WebSocketConnectionProvider(ResourceProvider):
             return ReadResult(id_, state, state)
         is_refresh = FOUND in props  # refresh passes the outputs; an old program's get, inputs
         allow_missing = bool(plain(props.get(ALLOW_MISSING)))
+        # A secret connection id is not the resource's id: it is in the (encrypted) state.
+        given = props.get(CONNECTION_ID, id_)
+        connection_id = str(plain(given))
+        shown = shown_id(connection_id, secret=connection_id != id_)
         try:
-            found = look_up(id_, *RUNTIME.configured, allow_missing=allow_missing or is_refresh)
+            found = look_up(
+                connection_id, *RUNTIME.configured, allow_missing=allow_missing or is_refresh
+            )
         except YandexWebSocketError as error:
-            raise LookupFailed(f"lookup of connection {id_!r} failed: {error}") from None
+            raise LookupFailed(f"the lookup of connection {shown!r} failed: {error}") from None
         if found is None and is_refresh and not allow_missing:
             return ReadResult("", {})
         paths = plain(props.get(SECRET_FIELDS)) or []
         state = {
-            CONNECTION_ID: id_,
+            CONNECTION_ID: given,
             ALLOW_MISSING: allow_missing,
             IGNORE_ACTIVITY: bool(plain(props.get(IGNORE_ACTIVITY))),
             SECRET_FIELDS: list(paths),
@@ -157,12 +203,41 @@ class WebSocketConnectionProvider(ResourceProvider):
         }
         return ReadResult(id_, state, state)
 
+    @_in_one_line
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Forget the lookup; the connection itself is never touched."""
 
 
-class LookupFailed(Exception):
-    """A lookup in ``read`` failed; the message is the whole story."""
+class _OneLineTraceback:
+    """The ``traceback`` module as Pulumi's dynamic-provider server sees it: the same, except
+    that ``format_exc()`` of a :class:`LookupFailed` is its message alone."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def format_exc(self, limit: int | None = None, chain: bool = True) -> str:
+        error = sys.exc_info()[1]
+        if isinstance(error, LookupFailed):
+            return str(error)
+        formatted: str = self._module.format_exc(limit, chain)
+        return formatted
+
+
+def _one_line_errors() -> None:
+    """Pulumi's dynamic-provider server (3.260+) answers every failed call with
+    ``traceback.format_exc()``, which the CLI prints as it is: a Python traceback per
+    resource. In that server's process, this provider's own failures become their message."""
+    server = sys.modules.get("__main__")
+    spec = getattr(server, "__spec__", None)
+    module = getattr(server, "traceback", None)
+    if spec is not None and spec.name == "pulumi.dynamic.__main__" and module is not None:
+        server.traceback = _OneLineTraceback(module)  # type: ignore[union-attr]
+
+
+_one_line_errors()
 
 
 def _outputs(props: Mapping[str, Any]) -> dict[str, Any]:

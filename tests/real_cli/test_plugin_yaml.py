@@ -328,3 +328,29 @@ def test_no_credential_in_state_or_verbose_logs(new_project: NewProject, demo: A
     for secret in held:
         assert secret not in up.output
         assert secret not in export
+
+
+def test_a_secret_id_is_never_shown_nor_the_resource_id(
+    new_project: NewProject, emulator: Any
+) -> None:
+    secret_id = "SECRETLITERALxID99"
+    program = LOOKUP.replace("type: string", "type: string\n    secret: true") % {
+        "allow_missing": "false"
+    }
+    project = new_project(program=program, runtime="yaml")
+    project.init_stack(secrets={"connectionId": secret_id})
+    missing = project.pulumi("preview", check=False)
+    fails_with_one_line(missing, "conn", "was not found")
+    assert secret_id.lower() not in missing.output.lower()
+
+    emulator.add_connection(id=secret_id, gateway_id="d5dsecretidgateway01")
+    project.pulumi("up", "--yes")
+    assert project.outputs(show_secrets=True)["gatewayId"] == "d5dsecretidgateway01"
+    state = plugin_resources(project)["conn"]
+    assert state["id"].startswith("secret-")
+    assert secret_id not in json.dumps(project.export())
+    project.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
+    emulator.backend.close_connection(secret_id)
+    refreshed = project.pulumi("refresh", "--yes", "--skip-preview")
+    assert secret_id not in refreshed.output
+    assert plugin_resources(project) == {}
