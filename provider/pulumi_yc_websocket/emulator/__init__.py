@@ -40,9 +40,12 @@ Seed format: a JSON object, every key optional; keys starting with ``_`` or ``$`
     }
 
 Validation is strict (``"false"`` is no boolean, ``"5"`` no number); a problem is reported on one
-line as ``file:key: problem``. Timestamps are strings kept verbatim (any RFC 3339 form, even a
-malformed one, so clients can be tested against it), or relative objects summing ``secondsAgo``,
-``minutesAgo``, ``hoursAgo``, ``daysAgo`` (and ``*FromNow``), at most 100 years either way.
+line as ``file:key: problem``. What could not be served back is refused, in a seed as in an admin
+request: JSON nested deeper than 64 levels, and strings holding a lone surrogate (``"\\ud800"``,
+which UTF-8 cannot encode). A seed file holds at most 16 MiB. Timestamps are strings kept
+verbatim (any RFC 3339 form, even a malformed one, so clients can be tested against it), or
+relative objects summing ``secondsAgo``, ``minutesAgo``, ``hoursAgo``, ``daysAgo`` (and
+``*FromNow``), at most 100 years either way.
 ``""`` means unset (omitted when served). ``roles`` defaults to ``["api-gateway.websocketWriter"]``.
 Unknown keys of a connection are kept and served, to test that clients ignore fields added later.
 

@@ -34,6 +34,7 @@ from ._seed import (
     SeedError,
     SeedSource,
     TimeValue,
+    check_servable,
     format_timestamp,
     load_seed,
     time_value,
@@ -399,6 +400,8 @@ class EmulatorBackend:
 
         A connection that is gone stays gone. Timestamps as for ``add_connection``.
         """
+        texts = {"gateway_id": gateway_id, "source_ip": source_ip, "user_agent": user_agent}
+        check_servable({name: value for name, value in texts.items() if value is not None})
         times = {
             "connectedAt": time_value(connected_at, "connected_at"),
             "lastActiveAt": time_value(last_active_at, "last_active_at"),
@@ -655,7 +658,7 @@ class EmulatorBackend:
         """IAM CreateIamToken: exchange an OAuth token or a service-account JWT."""
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise EmulatedStatusError(3, "Request body is not valid JSON") from None
         if not isinstance(payload, dict):
             raise EmulatedStatusError(3, "Request body must be a JSON object")
@@ -686,7 +689,7 @@ class EmulatorBackend:
 
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
+        except (jwt.DecodeError, UnicodeEncodeError):  # the latter: a lone surrogate
             raise EmulatedStatusError(3, "Malformed JWT") from None
         if header.get("alg") != "PS256":
             raise EmulatedStatusError(3, "JWT must be signed with PS256")
