@@ -60,6 +60,12 @@ against their own clock see the same ages, and those past a limit end. The demo 
 seeded, so that the scene holds for a whole session; moving the clock or closing it does end it.
 IAM tokens expire on the wall clock.
 
+Limits, so that neither a long run nor a hostile client makes it grow: a body over 1 MiB, header
+lines over 32 KiB in all and a request line over 8 KiB are refused (413, 431, 414) before being
+read whole. The request log keeps at most 4 KiB of each body and of its headers
+(``RecordedRequest.truncated`` says when it cut), and the last ``log_limit`` requests
+(``EmulatorBackend(log_limit=...)``, default no limit; the command line keeps 1000).
+
 Admin interface: JSON in and out, on 127.0.0.1 only and without credentials; admin requests are
 neither faulted nor logged. Request bodies use the seed's schema::
 

@@ -10,6 +10,7 @@ import errno
 import logging
 import signal
 import sys
+import textwrap
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,12 +18,19 @@ from types import FrameType
 from typing import NoReturn
 
 from ._admin import ADMIN_PREFIX, ROUTES
-from ._backend import EmulatorBackend
+from ._backend import MAX_LOGGED_BODY_BYTES, MAX_LOGGED_HEADER_BYTES, EmulatorBackend
 from ._seed import DEMO_SEED_PATH, Seed, SeedError, SeedSource, load_seed
-from ._server import EmulatorServer
+from ._server import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_BYTES,
+    MAX_REQUEST_LINE_BYTES,
+    EmulatorServer,
+)
 
 PROG = "python -m pulumi_yc_websocket.emulator"
 USAGE_ERROR = 2
+# A command-line emulator runs for as long as the developer leaves it: its log must not grow.
+LOG_LIMIT = 1000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,6 +56,17 @@ def _admin_epilog() -> str:
     return "admin interface, while it runs (loopback only, no credentials):\n" + "\n".join(lines)
 
 
+def _limits_epilog() -> str:
+    return textwrap.fill(
+        f"limits: the request log keeps the last {LOG_LIMIT} requests, and of each at most "
+        f"{MAX_LOGGED_BODY_BYTES >> 10} KiB of body and {MAX_LOGGED_HEADER_BYTES >> 10} KiB of "
+        f"headers. Refused before being read whole: bodies over {MAX_BODY_BYTES >> 20} MiB "
+        f"(413), header lines over {MAX_HEADER_BYTES >> 10} KiB in all (431), request lines "
+        f"over {MAX_REQUEST_LINE_BYTES >> 10} KiB (414).",
+        width=79,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -56,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
             "(Connection.Get), the IAM token endpoint and the VM metadata token endpoint. "
             "Connections close after 10 idle minutes or 60 in all, as on the service."
         ),
-        epilog=_admin_epilog(),
+        epilog=f"{_admin_epilog()}\n\n{_limits_epilog()}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="IPv4 loopback address to bind")
@@ -94,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sources.append({"requireAuth": False})  # after the seeds: the flag wins
     try:
         seeds = [load_seed(source) for source in sources]
-        backend = EmulatorBackend.from_seed(*seeds)
+        backend = EmulatorBackend.from_seed(*seeds, log_limit=LOG_LIMIT)
         server = EmulatorServer(backend, host=args.host, port=args.port)
     except SeedError as exc:
         return _fail(str(exc))

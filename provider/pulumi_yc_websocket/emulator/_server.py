@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import http.client
 import ipaddress
 import json
 import logging
@@ -37,7 +38,12 @@ log = logging.getLogger(__name__)
 CONNECTIONS_PREFIX = "/apigateways/websocket/v1/connections/"
 IAM_TOKENS_PATH = "/iam/v1/tokens"
 METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"  # noqa: S105
-_MAX_BODY = 1 << 20
+# What the emulator reads of one request, at most; past these it answers 413, 431 or 414 without
+# reading the rest (a client that keeps sending has it read and dropped, for LINGER_SECONDS).
+MAX_BODY_BYTES = 1 << 20
+MAX_HEADER_BYTES = 32 << 10
+MAX_REQUEST_LINE_BYTES = 8 << 10
+LINGER_SECONDS = 2.0
 _STREAM_CHUNK = 1 << 16
 _BAD_GATEWAY_HTML = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -127,11 +133,14 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
 
     server: _Server
+    raw_requestline: bytes
     _request_id: str = ""
     _received_at: float = 0.0
     _logged: bool = False
     _in_flight: bool = False
     _generation: int = 0
+    _linger: bool = False  # answered before reading all of the request: drain it before closing
+    _headers_over_budget: bool = False
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -168,13 +177,39 @@ class _Handler(BaseHTTPRequestHandler):
         self._generation = self.server.backend.generation
         self._in_flight = True
         self.server.request_began()
-        return super().parse_request()
+        # Until this request's headers are read, none (a refusal logged before has no headers).
+        self.headers = self.MessageClass()
+        self._headers_over_budget = False
+        if len(self.raw_requestline) > MAX_REQUEST_LINE_BYTES:
+            # As http.server does for its own limit: no method or path to log.
+            self.command, self.request_version, self.requestline = "", "", ""
+            limit = MAX_REQUEST_LINE_BYTES >> 10
+            self.send_error(414, f"Request line too long: at most {limit} KiB")
+            return False
+        rfile = self.rfile
+        self.rfile = _HeaderBudget(self, rfile)  # type: ignore[assignment]
+        try:
+            return super().parse_request()
+        finally:
+            self.rfile = rfile
+
+    def handle_expect_100(self) -> bool:
+        # A request refused on its headers is refused before the client is asked for the body.
+        if self._refused_at_door():
+            return False
+        return super().handle_expect_100()
+
+    def finish(self) -> None:
+        super().finish()
+        if self._linger:
+            _drain(self.connection)
 
     def _dispatch(self) -> None:
         backend = self.server.backend
-        body = self._read_body()
-        if body is None:
+        if self._refused_at_door():
             return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
         raw_path = self.path
         if _admin.is_admin_path(raw_path):
             self._send(self._admin(raw_path, body))
@@ -241,27 +276,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- I/O ---------------------------------------------------------------------------------
 
-    def _read_body(self) -> bytes | None:
-        if self.headers.get("Transfer-Encoding"):
-            self._fail_early(411, 3, "Send a Content-Length, not Transfer-Encoding")
-            return None
-        length_header = self.headers.get("Content-Length") or "0"
-        try:
-            length = int(length_header)
-        except ValueError:
-            length = -1
-        if length < 0 or length > _MAX_BODY:
-            self._fail_early(413 if length > 0 else 400, 3, "Bad or too large Content-Length")
-            return None
-        return self.rfile.read(length) if length else b""
+    def _refused_at_door(self) -> bool:
+        """Answer a request that is refused on its headers alone (before its body is read)."""
+        refusal = _body_refusal(self.headers)
+        if refusal is None:
+            return False
+        if not self._logged:
+            self._log_refused(refusal.http_status)
+        self._linger = self.close_connection = True
+        self._send(_error_response(refusal, self._request_id))
+        return True
 
-    def _fail_early(self, http_status: int, code: int, message: str) -> None:
-        response = _error_response(
-            EmulatedStatusError(code, message, http_status), self._request_id
-        )
-        self._record(_service_of(self.path), self.path, None, b"", http_status)
-        self.close_connection = True
-        self._send(response)
+    def _log_refused(self, http_status: int) -> None:
+        path = getattr(self, "path", "")
+        if self.command and not _admin.is_admin_path(path):  # admin requests are never logged
+            self._record(_service_of(path), path, None, b"", http_status)
 
     def _record(
         self,
@@ -323,12 +352,15 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed requests rejected by http.server also get a google.rpc.Status body."""
         grpc_code = {400: 3, 404: 5, 408: 4, 414: 3, 431: 3, 501: 12, 505: 3}.get(code, 2)
+        if self._headers_over_budget:
+            message = (
+                f"Request headers too large: at most {MAX_HEADER_BYTES >> 10} KiB of header lines"
+            )
         error = EmulatedStatusError(grpc_code, message or "Bad request", code)
         response = _error_response(error, self._request_id)
-        path = getattr(self, "path", "")
         if not self._logged and getattr(self, "command", None):
-            self._record(_service_of(path), path, None, b"", code)
-        self.close_connection = True
+            self._log_refused(code)
+        self._linger = self.close_connection = True
         try:
             self._write_head(response, len(response.body))
             if getattr(self, "command", "") != "HEAD" and code not in (204, 304):
@@ -342,6 +374,54 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug(format, *args)
+
+
+class _HeaderBudget:
+    """The request's input while http.server reads the header lines: MAX_HEADER_BYTES in all."""
+
+    def __init__(self, handler: _Handler, rfile: Any) -> None:
+        self._handler = handler
+        self._rfile = rfile
+        self._left = MAX_HEADER_BYTES
+
+    def readline(self, size: int = -1) -> bytes:
+        # One byte past the budget tells a block over it from one that just fits.
+        allowed = self._left + 1 if size < 0 else min(size, self._left + 1)
+        line: bytes = self._rfile.readline(allowed)
+        self._left -= len(line)
+        if self._left < 0:
+            self._handler._headers_over_budget = True
+            raise http.client.HTTPException("header lines over budget")  # http.server: 431
+        return line
+
+
+def _body_refusal(headers: Any) -> EmulatedStatusError | None:
+    """Why a request's body is not read at all, from its headers; None if it can be."""
+    if headers.get("Transfer-Encoding"):
+        return EmulatedStatusError(3, "Send a Content-Length, not Transfer-Encoding", 411)
+    text = headers.get("Content-Length") or "0"
+    if not (text.isascii() and text.isdigit()):
+        return EmulatedStatusError(3, f"Bad Content-Length: {text[:40]!r}", 400)
+    if int(text) > MAX_BODY_BYTES:
+        limit = MAX_BODY_BYTES >> 20
+        return EmulatedStatusError(3, f"Request body too large: at most {limit} MiB", 413)
+    return None
+
+
+def _drain(sock: socket.socket) -> None:
+    """Read and drop what the client still sends, for a while, then let the socket close.
+
+    Closing a socket with unread input resets the connection, and a reset can discard the
+    error answer before the client has read it: the client would see no answer at all.
+    """
+    deadline = time.monotonic() + LINGER_SECONDS
+    buffer = bytearray(_STREAM_CHUNK)
+    with contextlib.suppress(OSError):  # timeouts and resets included: closing is all that is left
+        sock.shutdown(socket.SHUT_WR)
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            if not sock.recv_into(buffer):
+                return
 
 
 def _is_ipv4_loopback(host: str) -> bool:
