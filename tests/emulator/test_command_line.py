@@ -146,7 +146,8 @@ def test_close_and_age_connections_through_the_admin_interface(
         ("stays", 200),
         ("new", 200),
     ]
-    assert http.post(f"{admin}/reset", timeout=5).status_code == 200
+    reset = http.post(f"{admin}/reset", headers={"Content-Type": "application/json"}, timeout=5)
+    assert reset.status_code == 200
     assert [status(c) for c in ("closes", "ages", "stays", "new")] == [200, 200, 200, 404]
     emulator.process.send_signal(signal.SIGINT)
     assert emulator.process.wait(timeout=10) == 0

@@ -66,6 +66,15 @@ read whole. The request log keeps at most 4 KiB of each body and of its headers
 (``RecordedRequest.truncated`` says when it cut), and the last ``log_limit`` requests
 (``EmulatorBackend(log_limit=...)``, default no limit; the command line keeps 1000).
 
+Only this machine's own tools reach it, not the web pages its browser opens: a request to an
+emulated service or to the admin interface must name it as ``Host`` (``127.0.0.1:PORT`` or
+``localhost:PORT``; the metadata route also takes ``169.254.169.254``, its address on a VM; an
+HTTP/1.0 request may leave ``Host`` out), else 421, so that a page under DNS rebinding reads
+nothing (not the request log, not a metadata token). Admin requests carrying an ``Origin``
+other than the emulator's own are refused (403), and admin ``POST`` and ``PATCH`` requests need
+``Content-Type: application/json`` (415), which no page can send without a CORS preflight; a
+``DELETE`` without a body needs no type.
+
 Admin interface: JSON in and out, on 127.0.0.1 only and without credentials; admin requests are
 neither faulted nor logged. Request bodies use the seed's schema::
 
@@ -82,7 +91,8 @@ neither faulted nor logged. Request bodies use the seed's schema::
 For example, between two ``pulumi up`` runs::
 
     curl -X DELETE http://127.0.0.1:8080/_emulator/connections/EfKvQ47JSz6mjzNl3h9qBrAM
-    curl -X POST http://127.0.0.1:8080/_emulator/clock -d '{"advanceSeconds": 600}'
+    curl http://127.0.0.1:8080/_emulator/clock -H 'Content-Type: application/json' \\
+         -d '{"advanceSeconds": 600}'
     curl 'http://127.0.0.1:8080/_emulator/requests?service=connections'
 """
 

@@ -53,7 +53,19 @@ def _port(text: str) -> int:
 
 def _admin_epilog() -> str:
     lines = [f"  {r.method:<6} {ADMIN_PREFIX}{r.path:<17} {r.summary}" for r in ROUTES]
-    return "admin interface, while it runs (loopback only, no credentials):\n" + "\n".join(lines)
+    rules = textwrap.fill(
+        "Requests must name the emulator as Host (127.0.0.1:PORT or localhost:PORT; the "
+        "metadata route also takes 169.254.169.254). Admin requests from web pages (another "
+        "Origin) are refused; admin POST and PATCH requests need Content-Type: "
+        "application/json (a DELETE without a body needs none), e.g.:",
+        width=79,
+    )
+    example = (
+        "  curl -H 'Content-Type: application/json' -d '{\"advanceSeconds\": 600}' \\\n"
+        f"       http://127.0.0.1:8080{ADMIN_PREFIX}clock"
+    )
+    heading = "admin interface, while it runs (loopback only, no credentials):"
+    return "\n".join([heading, *lines, rules, example])
 
 
 def _limits_epilog() -> str:

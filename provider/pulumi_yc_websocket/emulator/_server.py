@@ -45,6 +45,8 @@ MAX_HEADER_BYTES = 32 << 10
 MAX_REQUEST_LINE_BYTES = 8 << 10
 LINGER_SECONDS = 2.0
 _STREAM_CHUNK = 1 << 16
+# The metadata service's own address on a VM: where a client routed to the emulator would go.
+_METADATA_HOSTS = frozenset({"169.254.169.254", "169.254.169.254:80"})
 _BAD_GATEWAY_HTML = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
@@ -94,6 +96,10 @@ class _Server(ThreadingHTTPServer):
         socketserver.TCPServer.server_bind(self)
         host, port = self.server_address[:2]
         self.server_name, self.server_port = str(host), int(port)
+        names = (self.server_name, "localhost")
+        self.own_hosts = [f"{name}:{port}" for name in names]
+        # The Host values that name this server (a client leaves out port 80).
+        self.host_values = frozenset(self.own_hosts + (list(names) if port == 80 else []))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
@@ -261,15 +267,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return None, _json_response(200, result)
             raise EmulatedStatusError(5, "Not Found")
         except EmulatedStatusError as exc:
-            if service == "metadata":
-                # The metadata server is no gRPC service: it answers in plain text.
-                text = (exc.message + "\n").encode()
-                return None, _Response(exc.http_status, text, "text/plain; charset=utf-8")
-            return connection_id, _error_response(exc, self._request_id)
+            return connection_id, _service_error(service, exc, self._request_id)
 
     def _admin(self, raw_path: str, body: bytes) -> _Response:
+        content_type = self.headers.get("Content-Type")
         try:
-            answer = _admin.handle(self.server.backend, self.command, raw_path, body)
+            answer = _admin.handle(self.server.backend, self.command, raw_path, body, content_type)
         except EmulatedStatusError as exc:
             return _error_response(exc, self._request_id)
         return _json_response(answer.status, answer.payload)
@@ -278,14 +281,47 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _refused_at_door(self) -> bool:
         """Answer a request that is refused on its headers alone (before its body is read)."""
-        refusal = _body_refusal(self.headers)
+        refusal = self._host_refusal() or self._origin_refusal() or _body_refusal(self.headers)
         if refusal is None:
             return False
         if not self._logged:
             self._log_refused(refusal.http_status)
         self._linger = self.close_connection = True
-        self._send(_error_response(refusal, self._request_id))
+        self._send(_service_error(_service_of(self.path), refusal, self._request_id))
         return True
+
+    def _host_refusal(self) -> EmulatedStatusError | None:
+        # A web page's requests always name its own host: under DNS rebinding, one that
+        # resolves to 127.0.0.1. Only this server's own names are answered.
+        service = _service_of(self.path)
+        if service == "other" and not _admin.is_admin_path(self.path):
+            return None  # a path that serves nothing answers 404, whatever the Host
+        hosts = self.headers.get_all("Host") or []
+        if not hosts:
+            if self.request_version == "HTTP/1.0":
+                return None  # no browser sends one: not a web page
+            return EmulatedStatusError(3, "Send a Host header: HTTP/1.1 requires one", 400)
+        if len(hosts) > 1:
+            return EmulatedStatusError(3, f"Send one Host header, not {len(hosts)}", 400)
+        accepted = self.server.host_values | (_METADATA_HOSTS if service == "metadata" else set())
+        if hosts[0].strip().lower() in accepted:
+            return None
+        own = " or ".join(self.server.own_hosts)
+        message = f"Host {hosts[0][:60]!r} is not this emulator's address: use {own}"
+        return EmulatedStatusError(7, message, 421)
+
+    def _origin_refusal(self) -> EmulatedStatusError | None:
+        # Browsers send Origin with every cross-origin POST, even those without preflight.
+        origin = self.headers.get("Origin")
+        if origin is None or not _admin.is_admin_path(self.path):
+            return None
+        if origin.strip().lower() in {f"http://{host}" for host in self.server.host_values}:
+            return None
+        message = (
+            f"Origin {origin[:60]!r} is refused: admin requests come from this machine's tools, "
+            "not from web pages"
+        )
+        return EmulatedStatusError(7, message, 403)
 
     def _log_refused(self, http_status: int) -> None:
         path = getattr(self, "path", "")
@@ -481,6 +517,14 @@ def _status_body(code: int, message: str, request_id: str) -> dict[str, Any]:
             {"@type": "type.googleapis.com/google.rpc.RequestInfo", "requestId": request_id}
         ],
     }
+
+
+def _service_error(service: RequestService, exc: EmulatedStatusError, request_id: str) -> _Response:
+    if service == "metadata":
+        # The metadata server is no gRPC service: it answers in plain text.
+        text = (exc.message + "\n").encode()
+        return _Response(exc.http_status, text, "text/plain; charset=utf-8", exc.headers)
+    return _error_response(exc, request_id)
 
 
 def _error_response(exc: EmulatedStatusError, request_id: str) -> _Response:
