@@ -5,7 +5,9 @@ answers, google.rpc.Status errors, a request log, deterministic fault injection,
 connection lifetimes on a clock you can move, and an admin interface to change it while it runs.
 
 From the command line (it prints the ``export`` lines that point the client, the CLI and Pulumi
-at it; ``--help`` lists the options)::
+at it; ``--help`` lists the options). The metadata address is among them only with
+``--print-metadata-addr``: exported, it would let a lookup whose credential is missing or mistyped
+succeed through the emulator's VM metadata service, where production fails::
 
     python -m pulumi_yc_websocket.emulator --demo-seed --port 8080    # --port 0: a free port
 

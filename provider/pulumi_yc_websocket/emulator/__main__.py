@@ -1,5 +1,8 @@
 """Command line: run the emulator until Ctrl-C or SIGTERM; print the env that points at it.
 
+The metadata address is printed only with ``--print-metadata-addr``: exported, it would make a
+lookup without a credential succeed through the emulator's metadata service.
+
 Every error is one line on stderr and exit status 2; no traceback.
 """
 
@@ -31,6 +34,7 @@ PROG = "python -m pulumi_yc_websocket.emulator"
 USAGE_ERROR = 2
 # A command-line emulator runs for as long as the developer leaves it: its log must not grow.
 LOG_LIMIT = 1000
+METADATA_ADDR_VARIABLE = "YC_METADATA_ADDR"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,6 +107,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-auth", action="store_true", help="accept requests with any or no credentials"
     )
+    parser.add_argument(
+        "--print-metadata-addr",
+        action="store_true",
+        help=(
+            f"also print export {METADATA_ADDR_VARIABLE}=..., so that a lookup without a "
+            "credential uses the emulator's VM metadata service; without it, a missing or "
+            "mistyped credential fails as in production"
+        ),
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
 
@@ -149,7 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with server:
         print(f"Emulator listening on {server.url} (Ctrl-C to stop)")
         for name, value in server.env.items():
-            print(f"export {name}={value}")
+            # Printed, the metadata address would stand in for any credential a user forgot.
+            if name != METADATA_ADDR_VARIABLE or args.print_metadata_addr:
+                print(f"export {name}={value}")
         token = _first_iam_token(seeds)
         if token is not None:
             print(f"export YC_IAM_TOKEN={token}")
