@@ -23,6 +23,8 @@ class Admin:
         self.token = token
 
     def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
+        if method != "GET":  # admin writes are JSON, even without a body
+            kwargs.setdefault("headers", {"Content-Type": "application/json"})
         return self.http.request(method, f"{self.url}/{path}", json=body, timeout=5, **kwargs)
 
     def ok(self, method: str, path: str, body: Any = None) -> Any:

@@ -19,6 +19,7 @@ import requests
 MODULE = [sys.executable, "-m", "pulumi_yc_websocket.emulator"]
 PROG = "python -m pulumi_yc_websocket.emulator"
 PREFIX = "/apigateways/websocket/v1/connections/"
+METADATA = "/computeMetadata/v1/instance/service-accounts/default/token"
 TOKEN = "t1.commandLineTestToken9eue.Y29tbWFuZC1saW5lLXRlc3QtdG9rZW4"
 
 
@@ -90,10 +91,11 @@ def _seed(tmp_path: Path, seed: Any, name: str = "seed.json") -> Path:
 
 def test_runs_the_demo_seed_until_sigterm(start: Any, http: requests.Session) -> None:
     emulator = start("--demo-seed")
+    # No metadata address: a forgotten or mistyped token fails as it would in production,
+    # instead of succeeding through the emulator's metadata service.
     assert emulator.exports == {
         "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": emulator.url,
         "YC_IAM_ENDPOINT": emulator.url,
-        "YC_METADATA_ADDR": f"127.0.0.1:{emulator.port}",
         "YC_IAM_TOKEN": emulator.exports["YC_IAM_TOKEN"],
     }
     assert emulator.exports["YC_IAM_TOKEN"].startswith("t1.demo")
@@ -146,10 +148,37 @@ def test_close_and_age_connections_through_the_admin_interface(
         ("stays", 200),
         ("new", 200),
     ]
-    assert http.post(f"{admin}/reset", timeout=5).status_code == 200
+    reset = http.post(f"{admin}/reset", headers={"Content-Type": "application/json"}, timeout=5)
+    assert reset.status_code == 200
     assert [status(c) for c in ("closes", "ages", "stays", "new")] == [200, 200, 200, 404]
     emulator.process.send_signal(signal.SIGINT)
     assert emulator.process.wait(timeout=10) == 0
+
+
+def test_the_metadata_address_is_printed_only_when_asked(
+    start: Any, http: requests.Session
+) -> None:
+    quiet = start("--demo-seed")
+    assert "YC_METADATA_ADDR" not in quiet.exports
+    assert not any("YC_METADATA_ADDR" in line for line in quiet.lines)
+    asked = start("--demo-seed", "--print-metadata-addr")
+    assert asked.exports == {
+        "YC_APIGATEWAY_CONNECTIONS_ENDPOINT": asked.url,
+        "YC_IAM_ENDPOINT": asked.url,
+        "YC_METADATA_ADDR": f"127.0.0.1:{asked.port}",
+        "YC_IAM_TOKEN": asked.exports["YC_IAM_TOKEN"],
+    }
+    # The address printed is the emulator's metadata service, answering as on a VM.
+    metadata = f"http://{asked.exports['YC_METADATA_ADDR']}{METADATA}"
+    answer = http.get(metadata, headers={"Metadata-Flavor": "Google"}, timeout=5)
+    assert answer.status_code == 200
+    assert answer.json()["token_type"] == "Bearer"
+    helped = " ".join(run("--help").stdout.split())
+    assert (
+        "--print-metadata-addr also print export YC_METADATA_ADDR=..., so that a lookup without "
+        "a credential uses the emulator's VM metadata service; without it, a missing or "
+        "mistyped credential fails as in production"
+    ) in helped
 
 
 def test_help_lists_the_admin_endpoints() -> None:

@@ -176,7 +176,8 @@ def test_raw_utf8_in_the_path_is_decoded_too(server: EmulatorServer) -> None:
     server.backend.add_connection(id="ключ", gateway_id="g")
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         path = (PREFIX + "ключ").encode()
-        sock.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        host = f"Host: 127.0.0.1:{server.port}".encode()
+        sock.sendall(b"GET " + path + b" HTTP/1.1\r\n" + host + b"\r\nConnection: close\r\n\r\n")
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk

@@ -5,7 +5,9 @@ answers, google.rpc.Status errors, a request log, deterministic fault injection,
 connection lifetimes on a clock you can move, and an admin interface to change it while it runs.
 
 From the command line (it prints the ``export`` lines that point the client, the CLI and Pulumi
-at it; ``--help`` lists the options)::
+at it; ``--help`` lists the options). The metadata address is among them only with
+``--print-metadata-addr``: exported, it would let a lookup whose credential is missing or mistyped
+succeed through the emulator's VM metadata service, where production fails::
 
     python -m pulumi_yc_websocket.emulator --demo-seed --port 8080    # --port 0: a free port
 
@@ -40,9 +42,12 @@ Seed format: a JSON object, every key optional; keys starting with ``_`` or ``$`
     }
 
 Validation is strict (``"false"`` is no boolean, ``"5"`` no number); a problem is reported on one
-line as ``file:key: problem``. Timestamps are strings kept verbatim (any RFC 3339 form, even a
-malformed one, so clients can be tested against it), or relative objects summing ``secondsAgo``,
-``minutesAgo``, ``hoursAgo``, ``daysAgo`` (and ``*FromNow``), at most 100 years either way.
+line as ``file:key: problem``. What could not be served back is refused, in a seed as in an admin
+request: JSON nested deeper than 64 levels, and strings holding a lone surrogate (``"\\ud800"``,
+which UTF-8 cannot encode). A seed file holds at most 16 MiB. Timestamps are strings kept
+verbatim (any RFC 3339 form, even a malformed one, so clients can be tested against it), or
+relative objects summing ``secondsAgo``, ``minutesAgo``, ``hoursAgo``, ``daysAgo`` (and
+``*FromNow``), at most 100 years either way.
 ``""`` means unset (omitted when served). ``roles`` defaults to ``["api-gateway.websocketWriter"]``.
 Unknown keys of a connection are kept and served, to test that clients ignore fields added later.
 
@@ -56,6 +61,21 @@ against their own clock see the same ages, and those past a limit end. The demo 
 ``replayConnections``: a demo connection that reaches a limit as real time passes starts over as
 seeded, so that the scene holds for a whole session; moving the clock or closing it does end it.
 IAM tokens expire on the wall clock.
+
+Limits, so that neither a long run nor a hostile client makes it grow: a body over 1 MiB, header
+lines over 32 KiB in all and a request line over 8 KiB are refused (413, 431, 414) before being
+read whole. The request log keeps at most 4 KiB of each body and of its headers
+(``RecordedRequest.truncated`` says when it cut), and the last ``log_limit`` requests
+(``EmulatorBackend(log_limit=...)``, default no limit; the command line keeps 1000).
+
+Only this machine's own tools reach it, not the web pages its browser opens: a request to an
+emulated service or to the admin interface must name it as ``Host`` (``127.0.0.1:PORT`` or
+``localhost:PORT``; the metadata route also takes ``169.254.169.254``, its address on a VM; an
+HTTP/1.0 request may leave ``Host`` out), else 421, so that a page under DNS rebinding reads
+nothing (not the request log, not a metadata token). Admin requests carrying an ``Origin``
+other than the emulator's own are refused (403), and admin ``POST`` and ``PATCH`` requests need
+``Content-Type: application/json`` (415), which no page can send without a CORS preflight; a
+``DELETE`` without a body needs no type.
 
 Admin interface: JSON in and out, on 127.0.0.1 only and without credentials; admin requests are
 neither faulted nor logged. Request bodies use the seed's schema::
@@ -73,7 +93,8 @@ neither faulted nor logged. Request bodies use the seed's schema::
 For example, between two ``pulumi up`` runs::
 
     curl -X DELETE http://127.0.0.1:8080/_emulator/connections/EfKvQ47JSz6mjzNl3h9qBrAM
-    curl -X POST http://127.0.0.1:8080/_emulator/clock -d '{"advanceSeconds": 600}'
+    curl http://127.0.0.1:8080/_emulator/clock -H 'Content-Type: application/json' \\
+         -d '{"advanceSeconds": 600}'
     curl 'http://127.0.0.1:8080/_emulator/requests?service=connections'
 """
 

@@ -1,5 +1,8 @@
 """Command line: run the emulator until Ctrl-C or SIGTERM; print the env that points at it.
 
+The metadata address is printed only with ``--print-metadata-addr``: exported, it would make a
+lookup without a credential succeed through the emulator's metadata service.
+
 Every error is one line on stderr and exit status 2; no traceback.
 """
 
@@ -10,6 +13,7 @@ import errno
 import logging
 import signal
 import sys
+import textwrap
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,12 +21,20 @@ from types import FrameType
 from typing import NoReturn
 
 from ._admin import ADMIN_PREFIX, ROUTES
-from ._backend import EmulatorBackend
+from ._backend import MAX_LOGGED_BODY_BYTES, MAX_LOGGED_HEADER_BYTES, EmulatorBackend
 from ._seed import DEMO_SEED_PATH, Seed, SeedError, SeedSource, load_seed
-from ._server import EmulatorServer
+from ._server import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_BYTES,
+    MAX_REQUEST_LINE_BYTES,
+    EmulatorServer,
+)
 
 PROG = "python -m pulumi_yc_websocket.emulator"
 USAGE_ERROR = 2
+# A command-line emulator runs for as long as the developer leaves it: its log must not grow.
+LOG_LIMIT = 1000
+METADATA_ADDR_VARIABLE = "YC_METADATA_ADDR"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,7 +57,30 @@ def _port(text: str) -> int:
 
 def _admin_epilog() -> str:
     lines = [f"  {r.method:<6} {ADMIN_PREFIX}{r.path:<17} {r.summary}" for r in ROUTES]
-    return "admin interface, while it runs (loopback only, no credentials):\n" + "\n".join(lines)
+    rules = textwrap.fill(
+        "Requests must name the emulator as Host (127.0.0.1:PORT or localhost:PORT; the "
+        "metadata route also takes 169.254.169.254). Admin requests from web pages (another "
+        "Origin) are refused; admin POST and PATCH requests need Content-Type: "
+        "application/json (a DELETE without a body needs none), e.g.:",
+        width=79,
+    )
+    example = (
+        "  curl -H 'Content-Type: application/json' -d '{\"advanceSeconds\": 600}' \\\n"
+        f"       http://127.0.0.1:8080{ADMIN_PREFIX}clock"
+    )
+    heading = "admin interface, while it runs (loopback only, no credentials):"
+    return "\n".join([heading, *lines, rules, example])
+
+
+def _limits_epilog() -> str:
+    return textwrap.fill(
+        f"limits: the request log keeps the last {LOG_LIMIT} requests, and of each at most "
+        f"{MAX_LOGGED_BODY_BYTES >> 10} KiB of body and {MAX_LOGGED_HEADER_BYTES >> 10} KiB of "
+        f"headers. Refused before being read whole: bodies over {MAX_BODY_BYTES >> 20} MiB "
+        f"(413), header lines over {MAX_HEADER_BYTES >> 10} KiB in all (431), request lines "
+        f"over {MAX_REQUEST_LINE_BYTES >> 10} KiB (414).",
+        width=79,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
             "(Connection.Get), the IAM token endpoint and the VM metadata token endpoint. "
             "Connections close after 10 idle minutes or 60 in all, as on the service."
         ),
-        epilog=_admin_epilog(),
+        epilog=f"{_admin_epilog()}\n\n{_limits_epilog()}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="IPv4 loopback address to bind")
@@ -71,6 +106,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--no-auth", action="store_true", help="accept requests with any or no credentials"
+    )
+    parser.add_argument(
+        "--print-metadata-addr",
+        action="store_true",
+        help=(
+            f"also print export {METADATA_ADDR_VARIABLE}=..., so that a lookup without a "
+            "credential uses the emulator's VM metadata service; without it, a missing or "
+            "mistyped credential fails as in production"
+        ),
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
@@ -94,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sources.append({"requireAuth": False})  # after the seeds: the flag wins
     try:
         seeds = [load_seed(source) for source in sources]
-        backend = EmulatorBackend.from_seed(*seeds)
+        backend = EmulatorBackend.from_seed(*seeds, log_limit=LOG_LIMIT)
         server = EmulatorServer(backend, host=args.host, port=args.port)
     except SeedError as exc:
         return _fail(str(exc))
@@ -118,7 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with server:
         print(f"Emulator listening on {server.url} (Ctrl-C to stop)")
         for name, value in server.env.items():
-            print(f"export {name}={value}")
+            # Printed, the metadata address would stand in for any credential a user forgot.
+            if name != METADATA_ADDR_VARIABLE or args.print_metadata_addr:
+                print(f"export {name}={value}")
         token = _first_iam_token(seeds)
         if token is not None:
             print(f"export YC_IAM_TOKEN={token}")

@@ -1,8 +1,10 @@
 """Admin interface of the emulator: change its data while it runs, under ``/_emulator/``.
 
 It takes no credentials: the emulator listens on 127.0.0.1 only, so only this machine reaches
-it. Admin requests are neither faulted nor written to the request log. Request bodies use the
-seed's schema and are validated the same way; every answer is JSON.
+it, and the HTTP layer refuses the web pages its browser opens (another Host or Origin); writes
+must be JSON (``Content-Type: application/json``), which a page cannot send without a CORS
+preflight. Admin requests are neither faulted nor written to the request log. Request bodies use
+the seed's schema and are validated the same way; every answer is JSON.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ def is_admin_path(raw_path: str) -> bool:
     return raw_path == ADMIN_PREFIX.rstrip("/") or raw_path.startswith(ADMIN_PREFIX)
 
 
-def handle(backend: EmulatorBackend, method: str, raw_path: str, body: bytes) -> AdminAnswer:
+def handle(
+    backend: EmulatorBackend, method: str, raw_path: str, body: bytes, content_type: str | None
+) -> AdminAnswer:
     """Answer one admin request; EmulatedStatusError for a bad one (answered as an error)."""
     path, _, query = raw_path.partition("?")
     parts = path.removeprefix(ADMIN_PREFIX).split("/")
@@ -64,6 +68,7 @@ def handle(backend: EmulatorBackend, method: str, raw_path: str, body: bytes) ->
     if method not in allowed:
         message = f"Use {' or '.join(allowed)} on {path}"
         raise EmulatedStatusError(12, message, 405, headers={"Allow": ", ".join(allowed)})
+    _require_json(method, body, content_type)
     route = next(r for r in ROUTES if (r.method, r.path) == (method, template))
     try:
         return route.handler(backend, _AdminRequest(argument, query, body))
@@ -71,6 +76,18 @@ def handle(backend: EmulatorBackend, method: str, raw_path: str, body: bytes) ->
         raise EmulatedStatusError(3, str(exc)) from None
     except KeyError:
         raise EmulatedStatusError(5, f"No connection {argument!r} is stored") from None
+
+
+def _require_json(method: str, body: bytes, content_type: str | None) -> None:
+    # A web page can POST text/plain or a form without a CORS preflight, but not JSON. A DELETE
+    # always needs a preflight, so one without a body needs no type.
+    if method == "GET" or (method == "DELETE" and not body):
+        return
+    if (content_type or "").partition(";")[0].strip().lower() == "application/json":
+        return
+    given = repr(content_type) if content_type else "none"
+    message = f"Send admin {method} requests with Content-Type: application/json (got {given})"
+    raise EmulatedStatusError(3, message, 415)
 
 
 def _entry(backend: EmulatorBackend, connection: dict[str, Any]) -> dict[str, Any]:

@@ -17,8 +17,9 @@ import json
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
@@ -34,6 +35,7 @@ from ._seed import (
     SeedError,
     SeedSource,
     TimeValue,
+    check_servable,
     format_timestamp,
     load_seed,
     time_value,
@@ -60,6 +62,10 @@ DEFAULT_IAM_TOKEN_TTL = 12 * 3600.0
 MAX_JWT_LIFETIME = 3600
 IDLE_TIMEOUT_SECONDS = 10 * 60
 MAX_LIFETIME_SECONDS = 60 * 60
+# Of each logged request, the log keeps this much body and headers: enough for any request a
+# client of the service sends, little enough that a full log stays small.
+MAX_LOGGED_BODY_BYTES = 4 << 10
+MAX_LOGGED_HEADER_BYTES = 4 << 10
 
 _GRPC_TO_HTTP = {3: 400, 4: 504, 5: 404, 7: 403, 8: 429, 13: 500, 14: 503, 16: 401}
 _YC_ID_ALPHABET = "0123456789abcdefghijklmnopqrstuv"
@@ -121,6 +127,7 @@ class RecordedRequest:
     status: int | None
     received_at: float
     request_id: str = ""
+    truncated: bool = False  # the log kept only the first 4 KiB of the body or of the headers
 
     def __repr__(self) -> str:
         # Credentials travel in the Authorization header and in IAM request bodies: keep them
@@ -211,12 +218,41 @@ def _rendered(fields: Mapping[str, Any]) -> dict[str, Any]:
     return copied
 
 
+def _trimmed(request: RecordedRequest) -> RecordedRequest:
+    """The request as the log keeps it: at most 4 KiB of body and of headers."""
+    headers = _first_headers(request.headers)
+    if len(request.body) <= MAX_LOGGED_BODY_BYTES and headers is None:
+        return request
+    return replace(
+        request,
+        body=request.body[:MAX_LOGGED_BODY_BYTES],
+        headers=request.headers if headers is None else headers,
+        truncated=True,
+    )
+
+
+def _first_headers(headers: Headers) -> Headers | None:
+    """The headers that fit in the log's share, in order (the last one cut); None: all fit."""
+    kept: list[tuple[str, str]] = []
+    left = MAX_LOGGED_HEADER_BYTES
+    for name, value in headers.items():
+        size = len(name) + len(value) + 4  # as on the wire: "name: value\r\n"
+        if size > left:
+            kept.append((name, value[: max(left - len(name) - 4, 0)]))
+            return Headers(kept)
+        kept.append((name, value))
+        left -= size
+    return None
+
+
 class EmulatorBackend:
     """Thread-safe state of the emulated Connection, IAM and metadata services.
 
     ``clock`` gives the emulator's time in epoch nanoseconds (default: the wall clock); pin it
     with e.g. ``clock=lambda: 1_714_557_600 * 10**9``. IAM token expiry stays on the wall clock,
-    which is what clients cache tokens by.
+    which is what clients cache tokens by. ``log_limit``: how many requests the log keeps, the
+    oldest dropped first (None: all, until ``reset()`` or ``clear_requests()``); of each it keeps
+    at most 4 KiB of body and of headers.
     """
 
     def __init__(
@@ -225,7 +261,10 @@ class EmulatorBackend:
         require_auth: bool = True,
         iam_token_ttl: float = DEFAULT_IAM_TOKEN_TTL,
         clock: Callable[[], int] = time.time_ns,
+        log_limit: int | None = None,
     ) -> None:
+        if log_limit is not None and log_limit < 1:
+            raise ValueError(f"log_limit must be at least 1 (None: no limit), not {log_limit}")
         self.require_auth = require_auth
         self.iam_token_ttl = iam_token_ttl
         self.clock = clock
@@ -240,21 +279,24 @@ class EmulatorBackend:
         self._sa_keys: dict[str, _ServiceAccountKey] = {}
         self._metadata_roles: frozenset[str] | None = None
         self._metadata_token: str | None = None
-        self._log: list[RecordedRequest] = []
+        self._log: deque[RecordedRequest] = deque(maxlen=log_limit)
         self._advanced_ns = 0
 
     # -- seeding and reset -----------------------------------------------------------------
 
     @classmethod
     def from_seed(
-        cls, *seeds: SeedSource, clock: Callable[[], int] = time.time_ns
+        cls,
+        *seeds: SeedSource,
+        clock: Callable[[], int] = time.time_ns,
+        log_limit: int | None = None,
     ) -> EmulatorBackend:
         """New backend holding the seeds, applied in order; ``reset()`` returns to them.
 
         A seed is a mapping or a JSON file (see the package docstring for the format); a bad one
         raises ``ValueError`` with one line ``file:key: problem``.
         """
-        backend = cls(clock=clock)
+        backend = cls(clock=clock, log_limit=log_limit)
         backend._seeds = tuple(load_seed(seed) for seed in seeds)
         with backend._lock:
             for seed in backend._seeds:
@@ -399,6 +441,8 @@ class EmulatorBackend:
 
         A connection that is gone stays gone. Timestamps as for ``add_connection``.
         """
+        texts = {"gateway_id": gateway_id, "source_ip": source_ip, "user_agent": user_agent}
+        check_servable({name: value for name, value in texts.items() if value is not None})
         times = {
             "connectedAt": time_value(connected_at, "connected_at"),
             "lastActiveAt": time_value(last_active_at, "last_active_at"),
@@ -655,7 +699,7 @@ class EmulatorBackend:
         """IAM CreateIamToken: exchange an OAuth token or a service-account JWT."""
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise EmulatedStatusError(3, "Request body is not valid JSON") from None
         if not isinstance(payload, dict):
             raise EmulatedStatusError(3, "Request body must be a JSON object")
@@ -686,7 +730,7 @@ class EmulatorBackend:
 
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
+        except (jwt.DecodeError, UnicodeEncodeError):  # the latter: a lone surrogate
             raise EmulatedStatusError(3, "Malformed JWT") from None
         if header.get("alg") != "PS256":
             raise EmulatedStatusError(3, "JWT must be signed with PS256")
@@ -749,12 +793,15 @@ class EmulatorBackend:
     def record(self, request: RecordedRequest, *, generation: int | None = None) -> None:
         """Append one request to the log (the HTTP layer calls it before it answers).
 
-        ``generation``: the backend's ``generation`` when the request began; after a reset
-        since then, the request belongs to no test's log and is dropped.
+        Of its body and headers the log keeps at most 4 KiB each (``truncated`` says so); past
+        ``log_limit`` requests, the oldest goes. ``generation``: the backend's ``generation``
+        when the request began; after a reset since then, the request belongs to no test's log
+        and is dropped.
         """
+        kept = _trimmed(request)
         with self._lock:
             if generation is None or generation == self._generation:
-                self._log.append(request)
+                self._log.append(kept)
 
     def requests(self) -> list[RecordedRequest]:
         """Copy of the request log, oldest first."""

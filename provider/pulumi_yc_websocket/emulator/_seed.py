@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,13 @@ _RELATIVE_UNITS = {
     "daysFromNow": 86400.0,
 }
 _COMMENT_PREFIXES = ("_", "$")
+# What the emulator takes is served back as JSON, by code that recurses: deeper input is refused.
+MAX_JSON_DEPTH = 64
+MAX_SEED_FILE_BYTES = 16 << 20
+# Python strings can hold a lone surrogate (JSON's "\ud800"); UTF-8 cannot, so it cannot be served.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_STRING_LITERAL = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^][{}]+")
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -280,25 +288,62 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     """The JSON value of a file; SeedError names the file (and line:column for bad JSON)."""
     label = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SeedError(f"{label}: not UTF-8 text") from None
+        with open(path, "rb") as file:
+            # At most one byte more than a seed may hold: /dev/zero or a runaway pipe ends here.
+            data = file.read(MAX_SEED_FILE_BYTES + 1)
     except OSError as exc:
         raise SeedError(f"{label}: cannot read it: {exc.strerror or exc}") from None
+    if len(data) > MAX_SEED_FILE_BYTES:
+        limit = MAX_SEED_FILE_BYTES >> 20
+        raise SeedError(f"{label}: larger than {limit} MiB, the most a seed file may hold")
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SeedError(f"{label}: not UTF-8 text") from None
+    try:
+        return _loads(text)
     except json.JSONDecodeError as exc:
         raise SeedError(f"{label}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     except _NotJsonNumber as exc:
         raise SeedError(f"{label}: not valid JSON: {exc}") from None
+    except _TooDeep as exc:
+        raise SeedError(f"{label}: {exc}") from None
 
 
 def parse_json_body(body: bytes, what: str) -> Any:
     """The JSON value of a request body; SeedError when it is none."""
     try:
-        return json.loads(body or b"null", parse_constant=_reject_constant)
+        return _loads(body.decode(json.detect_encoding(body)) if body else "null")
     except (json.JSONDecodeError, UnicodeDecodeError, _NotJsonNumber) as exc:
         raise SeedError(f"{what}: not valid JSON: {exc}") from None
+    except _TooDeep as exc:
+        raise SeedError(f"{what}: {exc}") from None
+
+
+def _loads(text: str) -> Any:
+    # Depth is measured before parsing: json.loads recurses, and would exhaust the stack first.
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        raise _TooDeep(_TOO_DEEP)
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def _json_depth(text: str) -> int:
+    """How deep arrays and objects nest in JSON text (its strings left out)."""
+    depth = deepest = 0
+    brackets = _NOT_BRACKET.sub("", _STRING_LITERAL.sub("", text))
+    for bracket in brackets:
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            break
+    return deepest
+
+
+_TOO_DEEP = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+
+
+class _TooDeep(ValueError):
+    pass
 
 
 class _NotJsonNumber(ValueError):
@@ -312,10 +357,55 @@ def _reject_constant(name: str) -> Any:
 
 def validate(model: type[_M], data: Any, source: str | None = None) -> _M:
     """``model`` validated from ``data``; SeedError with ``source:key: problem`` otherwise."""
+    check_servable(data, source)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise SeedError(describe(exc, model, source)) from None
+
+
+def check_servable(data: Any, source: str | None = None) -> None:
+    """SeedError unless ``data`` can be served back as JSON: not too deep, only Unicode text."""
+    problem = _unservable(data)
+    if problem is not None:
+        where, text = problem
+        raise SeedError(_located(source, where, text))
+
+
+def _unservable(data: Any) -> tuple[str, str] | None:
+    """Where and why ``data`` cannot be served, first in document order; None if it can."""
+    # Iterative, so that a structure deeper than the stack is reported rather than crashing.
+    stack: list[tuple[Any, int, tuple[str | int, ...]]] = [(data, 0, ())]
+    while stack:
+        value, depth, path = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return _dotted(path), f"{_escaped(value)} is not Unicode text (a lone surrogate)"
+            continue
+        if isinstance(value, Mapping):
+            items: list[tuple[Any, Any]] = list(value.items())
+        elif isinstance(value, list | tuple):
+            items = list(enumerate(value))
+        else:
+            continue
+        if depth >= MAX_JSON_DEPTH:
+            return "", _TOO_DEEP
+        for key, _ in items:
+            if isinstance(key, str) and _SURROGATE.search(key):
+                return _dotted(path), f"key {_escaped(key)} is not Unicode text (a lone surrogate)"
+        stack.extend((item, depth + 1, (*path, key)) for key, item in reversed(items))
+    return None
+
+
+def _escaped(text: str) -> str:
+    shown = json.dumps(text)  # ASCII: a surrogate shows as its \uXXXX escape
+    return shown if len(shown) <= 60 else shown[:56] + '..."'
+
+
+def _located(source: str | None, where: str, problem: str) -> str:
+    if source is not None:
+        return f"{source}:{where}: {problem}" if where else f"{source}: {problem}"
+    return f"{where}: {problem}" if where else problem
 
 
 def time_value(value: object, what: str) -> TimeValue | None:
@@ -335,10 +425,7 @@ def describe(error: ValidationError, model: type[BaseModel], source: str | None 
     context = first.get("ctx") or {}
     if "key" in context:
         loc.append(str(context["key"]))
-    where = _dotted(loc)
-    line = f"{where}: {_problem(first, model)}" if where else _problem(first, model)
-    if source is not None:
-        line = f"{source}:{line}" if where else f"{source}: {line}"
+    line = _located(source, _dotted(loc), _problem(first, model))
     if len(problems) > 1:
         more = len(problems) - 1
         line += f" (and {more} more problem{'s' if more > 1 else ''})"
@@ -423,4 +510,6 @@ def _shown(value: object) -> str:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
         text = repr(value)
+    # A message must be sendable: a lone surrogate shows as its escape.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= 60 else text[:57] + "..."

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import http.client
 import ipaddress
 import json
 import logging
@@ -37,8 +38,15 @@ log = logging.getLogger(__name__)
 CONNECTIONS_PREFIX = "/apigateways/websocket/v1/connections/"
 IAM_TOKENS_PATH = "/iam/v1/tokens"
 METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"  # noqa: S105
-_MAX_BODY = 1 << 20
+# What the emulator reads of one request, at most; past these it answers 413, 431 or 414 without
+# reading the rest (a client that keeps sending has it read and dropped, for LINGER_SECONDS).
+MAX_BODY_BYTES = 1 << 20
+MAX_HEADER_BYTES = 32 << 10
+MAX_REQUEST_LINE_BYTES = 8 << 10
+LINGER_SECONDS = 2.0
 _STREAM_CHUNK = 1 << 16
+# The metadata service's own address on a VM: where a client routed to the emulator would go.
+_METADATA_HOSTS = frozenset({"169.254.169.254", "169.254.169.254:80"})
 _BAD_GATEWAY_HTML = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
@@ -88,6 +96,10 @@ class _Server(ThreadingHTTPServer):
         socketserver.TCPServer.server_bind(self)
         host, port = self.server_address[:2]
         self.server_name, self.server_port = str(host), int(port)
+        names = (self.server_name, "localhost")
+        self.own_hosts = [f"{name}:{port}" for name in names]
+        # The Host values that name this server (a client leaves out port 80).
+        self.host_values = frozenset(self.own_hosts + (list(names) if port == 80 else []))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
@@ -127,11 +139,14 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
 
     server: _Server
+    raw_requestline: bytes
     _request_id: str = ""
     _received_at: float = 0.0
     _logged: bool = False
     _in_flight: bool = False
     _generation: int = 0
+    _linger: bool = False  # answered before reading all of the request: drain it before closing
+    _headers_over_budget: bool = False
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -168,13 +183,39 @@ class _Handler(BaseHTTPRequestHandler):
         self._generation = self.server.backend.generation
         self._in_flight = True
         self.server.request_began()
-        return super().parse_request()
+        # Until this request's headers are read, none (a refusal logged before has no headers).
+        self.headers = self.MessageClass()
+        self._headers_over_budget = False
+        if len(self.raw_requestline) > MAX_REQUEST_LINE_BYTES:
+            # As http.server does for its own limit: no method or path to log.
+            self.command, self.request_version, self.requestline = "", "", ""
+            limit = MAX_REQUEST_LINE_BYTES >> 10
+            self.send_error(414, f"Request line too long: at most {limit} KiB")
+            return False
+        rfile = self.rfile
+        self.rfile = _HeaderBudget(self, rfile)  # type: ignore[assignment]
+        try:
+            return super().parse_request()
+        finally:
+            self.rfile = rfile
+
+    def handle_expect_100(self) -> bool:
+        # A request refused on its headers is refused before the client is asked for the body.
+        if self._refused_at_door():
+            return False
+        return super().handle_expect_100()
+
+    def finish(self) -> None:
+        super().finish()
+        if self._linger:
+            _drain(self.connection)
 
     def _dispatch(self) -> None:
         backend = self.server.backend
-        body = self._read_body()
-        if body is None:
+        if self._refused_at_door():
             return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
         raw_path = self.path
         if _admin.is_admin_path(raw_path):
             self._send(self._admin(raw_path, body))
@@ -226,42 +267,66 @@ class _Handler(BaseHTTPRequestHandler):
                 return None, _json_response(200, result)
             raise EmulatedStatusError(5, "Not Found")
         except EmulatedStatusError as exc:
-            if service == "metadata":
-                # The metadata server is no gRPC service: it answers in plain text.
-                text = (exc.message + "\n").encode()
-                return None, _Response(exc.http_status, text, "text/plain; charset=utf-8")
-            return connection_id, _error_response(exc, self._request_id)
+            return connection_id, _service_error(service, exc, self._request_id)
 
     def _admin(self, raw_path: str, body: bytes) -> _Response:
+        content_type = self.headers.get("Content-Type")
         try:
-            answer = _admin.handle(self.server.backend, self.command, raw_path, body)
+            answer = _admin.handle(self.server.backend, self.command, raw_path, body, content_type)
         except EmulatedStatusError as exc:
             return _error_response(exc, self._request_id)
         return _json_response(answer.status, answer.payload)
 
     # -- I/O ---------------------------------------------------------------------------------
 
-    def _read_body(self) -> bytes | None:
-        if self.headers.get("Transfer-Encoding"):
-            self._fail_early(411, 3, "Send a Content-Length, not Transfer-Encoding")
-            return None
-        length_header = self.headers.get("Content-Length") or "0"
-        try:
-            length = int(length_header)
-        except ValueError:
-            length = -1
-        if length < 0 or length > _MAX_BODY:
-            self._fail_early(413 if length > 0 else 400, 3, "Bad or too large Content-Length")
-            return None
-        return self.rfile.read(length) if length else b""
+    def _refused_at_door(self) -> bool:
+        """Answer a request that is refused on its headers alone (before its body is read)."""
+        refusal = self._host_refusal() or self._origin_refusal() or _body_refusal(self.headers)
+        if refusal is None:
+            return False
+        if not self._logged:
+            self._log_refused(refusal.http_status)
+        self._linger = self.close_connection = True
+        self._send(_service_error(_service_of(self.path), refusal, self._request_id))
+        return True
 
-    def _fail_early(self, http_status: int, code: int, message: str) -> None:
-        response = _error_response(
-            EmulatedStatusError(code, message, http_status), self._request_id
+    def _host_refusal(self) -> EmulatedStatusError | None:
+        # A web page's requests always name its own host: under DNS rebinding, one that
+        # resolves to 127.0.0.1. Only this server's own names are answered.
+        service = _service_of(self.path)
+        if service == "other" and not _admin.is_admin_path(self.path):
+            return None  # a path that serves nothing answers 404, whatever the Host
+        hosts = self.headers.get_all("Host") or []
+        if not hosts:
+            if self.request_version == "HTTP/1.0":
+                return None  # no browser sends one: not a web page
+            return EmulatedStatusError(3, "Send a Host header: HTTP/1.1 requires one", 400)
+        if len(hosts) > 1:
+            return EmulatedStatusError(3, f"Send one Host header, not {len(hosts)}", 400)
+        accepted = self.server.host_values | (_METADATA_HOSTS if service == "metadata" else set())
+        if hosts[0].strip().lower() in accepted:
+            return None
+        own = " or ".join(self.server.own_hosts)
+        message = f"Host {hosts[0][:60]!r} is not this emulator's address: use {own}"
+        return EmulatedStatusError(7, message, 421)
+
+    def _origin_refusal(self) -> EmulatedStatusError | None:
+        # Browsers send Origin with every cross-origin POST, even those without preflight.
+        origin = self.headers.get("Origin")
+        if origin is None or not _admin.is_admin_path(self.path):
+            return None
+        if origin.strip().lower() in {f"http://{host}" for host in self.server.host_values}:
+            return None
+        message = (
+            f"Origin {origin[:60]!r} is refused: admin requests come from this machine's tools, "
+            "not from web pages"
         )
-        self._record(_service_of(self.path), self.path, None, b"", http_status)
-        self.close_connection = True
-        self._send(response)
+        return EmulatedStatusError(7, message, 403)
+
+    def _log_refused(self, http_status: int) -> None:
+        path = getattr(self, "path", "")
+        if self.command and not _admin.is_admin_path(path):  # admin requests are never logged
+            self._record(_service_of(path), path, None, b"", http_status)
 
     def _record(
         self,
@@ -323,12 +388,15 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed requests rejected by http.server also get a google.rpc.Status body."""
         grpc_code = {400: 3, 404: 5, 408: 4, 414: 3, 431: 3, 501: 12, 505: 3}.get(code, 2)
+        if self._headers_over_budget:
+            message = (
+                f"Request headers too large: at most {MAX_HEADER_BYTES >> 10} KiB of header lines"
+            )
         error = EmulatedStatusError(grpc_code, message or "Bad request", code)
         response = _error_response(error, self._request_id)
-        path = getattr(self, "path", "")
         if not self._logged and getattr(self, "command", None):
-            self._record(_service_of(path), path, None, b"", code)
-        self.close_connection = True
+            self._log_refused(code)
+        self._linger = self.close_connection = True
         try:
             self._write_head(response, len(response.body))
             if getattr(self, "command", "") != "HEAD" and code not in (204, 304):
@@ -342,6 +410,54 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug(format, *args)
+
+
+class _HeaderBudget:
+    """The request's input while http.server reads the header lines: MAX_HEADER_BYTES in all."""
+
+    def __init__(self, handler: _Handler, rfile: Any) -> None:
+        self._handler = handler
+        self._rfile = rfile
+        self._left = MAX_HEADER_BYTES
+
+    def readline(self, size: int = -1) -> bytes:
+        # One byte past the budget tells a block over it from one that just fits.
+        allowed = self._left + 1 if size < 0 else min(size, self._left + 1)
+        line: bytes = self._rfile.readline(allowed)
+        self._left -= len(line)
+        if self._left < 0:
+            self._handler._headers_over_budget = True
+            raise http.client.HTTPException("header lines over budget")  # http.server: 431
+        return line
+
+
+def _body_refusal(headers: Any) -> EmulatedStatusError | None:
+    """Why a request's body is not read at all, from its headers; None if it can be."""
+    if headers.get("Transfer-Encoding"):
+        return EmulatedStatusError(3, "Send a Content-Length, not Transfer-Encoding", 411)
+    text = headers.get("Content-Length") or "0"
+    if not (text.isascii() and text.isdigit()):
+        return EmulatedStatusError(3, f"Bad Content-Length: {text[:40]!r}", 400)
+    if int(text) > MAX_BODY_BYTES:
+        limit = MAX_BODY_BYTES >> 20
+        return EmulatedStatusError(3, f"Request body too large: at most {limit} MiB", 413)
+    return None
+
+
+def _drain(sock: socket.socket) -> None:
+    """Read and drop what the client still sends, for a while, then let the socket close.
+
+    Closing a socket with unread input resets the connection, and a reset can discard the
+    error answer before the client has read it: the client would see no answer at all.
+    """
+    deadline = time.monotonic() + LINGER_SECONDS
+    buffer = bytearray(_STREAM_CHUNK)
+    with contextlib.suppress(OSError):  # timeouts and resets included: closing is all that is left
+        sock.shutdown(socket.SHUT_WR)
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            if not sock.recv_into(buffer):
+                return
 
 
 def _is_ipv4_loopback(host: str) -> bool:
@@ -401,6 +517,14 @@ def _status_body(code: int, message: str, request_id: str) -> dict[str, Any]:
             {"@type": "type.googleapis.com/google.rpc.RequestInfo", "requestId": request_id}
         ],
     }
+
+
+def _service_error(service: RequestService, exc: EmulatedStatusError, request_id: str) -> _Response:
+    if service == "metadata":
+        # The metadata server is no gRPC service: it answers in plain text.
+        text = (exc.message + "\n").encode()
+        return _Response(exc.http_status, text, "text/plain; charset=utf-8", exc.headers)
+    return _error_response(exc, request_id)
 
 
 def _error_response(exc: EmulatedStatusError, request_id: str) -> _Response:
