@@ -27,9 +27,10 @@ from pulumi_yc_websocket._outputs import (
     LOOKED_UP_FIELDS,
     LOOKUP_FAILURE,
     SECRET_FIELDS,
+    SECRET_ID,
 )
 
-INPUT_ONLY = (LOOKED_UP, INVALID_INPUT, LOOKUP_FAILURE)
+INPUT_ONLY = (LOOKED_UP, INVALID_INPUT, LOOKUP_FAILURE, SECRET_ID)
 A_TIME = "2024-05-01T10:00:00.123456789Z"
 
 
@@ -58,6 +59,7 @@ def shaped_inputs(connection_id: str) -> dict[str, Any]:
         LOOKED_UP: True,
         INVALID_INPUT: "",
         LOOKUP_FAILURE: "",
+        SECRET_ID: False,
         FOUND: True,
         **values,
     }
