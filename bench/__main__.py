@@ -20,7 +20,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import client_cpu, client_latency, cold_start, engine, provider_server, state_size
+from . import (
+    client_cpu,
+    client_latency,
+    cold_start,
+    engine,
+    plugin_engine,
+    provider_server,
+    state_size,
+)
 from ._common import JSON, RESULTS_DIR, cpus
 from .report import write_report
 
@@ -31,6 +39,7 @@ SECTIONS: dict[str, Callable[[bool], JSON]] = {
     "state_size": state_size.run,
     "cold_start": cold_start.run,
     "engine": engine.run,
+    "plugin_engine": plugin_engine.run,
 }
 
 

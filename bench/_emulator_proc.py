@@ -2,7 +2,8 @@
 
 Seeds an IAM token, an OAuth token and a set of connections, requires auth, and answers JSON
 commands on stdin: ``delay`` (default fault of services), ``slow_once`` (the next answer of a
-service only after N s), ``stats``, ``clear``.
+service only after N s), ``stats``, ``arrivals`` (when the logged requests to a service came),
+``clear``.
 """
 
 from __future__ import annotations
@@ -68,13 +69,32 @@ def main() -> None:
             "connections_ok": backend.count("connections", status=200),
         }
 
+    def arrivals(service: str, window: float) -> JSON:
+        """The logged requests to ``service``: how many, over how long from the first to the last
+        received, and the most received within any ``window`` s: with every answer delayed by
+        ``window``, the most that were being answered at once."""
+        times = sorted(r.received_at for r in backend.requests() if r.service == service)
+        peak = low = 0
+        for high, received in enumerate(times):
+            while times[low] <= received - window:
+                low += 1
+            peak = max(peak, high - low + 1)
+        span = times[-1] - times[0] if times else 0.0
+        return {"count": len(times), "span_s": span, "peak_in_flight": peak}
+
     def clear() -> JSON:
         backend.clear_requests()
         return {}
 
     try:
         serve_commands(
-            {"delay": delay, "slow_once": slow_once, "stats": stats, "clear": clear},
+            {
+                "delay": delay,
+                "slow_once": slow_once,
+                "stats": stats,
+                "arrivals": arrivals,
+                "clear": clear,
+            },
             {
                 "url": server.url,
                 "iam_token": IAM_TOKEN,

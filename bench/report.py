@@ -377,6 +377,283 @@ def _why_engine(key: str, s: JSON) -> str:
     return "see the table in section 6."
 
 
+_PLUGIN_VARIANTS = {
+    "plugin": "plugin",
+    "plugin_floor": "plugin, no lookup (floor)",
+    "dynamic": "dynamic provider",
+}
+_PLUGIN_COMMANDS = ("preview", "up", "refresh")
+
+
+def _parallel_label(parallel: str, setup: JSON) -> str:
+    if parallel == "default":
+        default = setup.get("default_parallel")
+        return f"default ({default})" if default else "default"
+    return parallel
+
+
+def _plugin_engine(s: JSON) -> list[str]:
+    if "skipped" in s:
+        return [f"Not run: {s['skipped']}.", ""]
+    setup = s["setup"]
+    lines = [
+        "A new stack per run on a local file backend, checkpoints skipped; `up` is preview "
+        "plus update, `refresh` is `refresh --skip-preview`; 20 ms added to every emulator "
+        f"answer; {setup['credential']}. The plugin looks up {setup['plugin_pool']} at once. "
+        "Variants: "
+        + "; ".join(f"{key}: {text}" for key, text in _PLUGIN_VARIANTS.items())
+        + " (see `bench/plugin_engine.py`). Medians over "
+        + ", ".join(f"{r} interleaved round(s) at N={n}" for n, r in setup["sizes"].items())
+        + ".",
+        "",
+    ]
+    rows = []
+    for n, size in s["sizes"].items():
+        for parallel, measured in size["by_parallel"].items():
+            for variant, label in _PLUGIN_VARIANTS.items():
+                v = measured["variants"][variant]
+                rows.append(
+                    [
+                        n,
+                        _parallel_label(parallel, setup),
+                        label,
+                        *(_f(v[c]["wall_s"]) for c in _PLUGIN_COMMANDS),
+                        f"{_f(v['up']['gets_per_resource'])} / "
+                        f"{_f(v['refresh']['gets_per_resource'])}",
+                        f"{_f(v['up']['token_exchanges'], 0)} / "
+                        f"{_f(v['refresh']['token_exchanges'], 0)}",
+                        f"{_f(v['up']['provider_processes'], 0)} / "
+                        f"{_f(v['refresh']['provider_processes'], 0)}",
+                    ]
+                )
+    lines += ["Wall time, s, and what each command sent:", ""]
+    lines += _table(
+        [
+            "N",
+            "--parallel",
+            "variant",
+            "preview s",
+            "up s",
+            "refresh s",
+            "GETs/resource: up / refresh",
+            "token exchanges: up / refresh",
+            "provider processes: up / refresh",
+        ],
+        rows,
+    )
+    rows = []
+    for n, size in s["sizes"].items():
+        for parallel, measured in size["by_parallel"].items():
+            above, speedup = measured["plugin_above_floor_s"], measured["plugin_speedup_vs_dynamic"]
+            rows.append(
+                [
+                    n,
+                    _parallel_label(parallel, setup),
+                    *(_f(above[c]) for c in _PLUGIN_COMMANDS),
+                    _f(size["goal_above_floor_s"]),
+                    *(_f(speedup[c]) for c in _PLUGIN_COMMANDS),
+                ]
+            )
+    lines += [
+        "The plugin against its floor (s above it) and against the dynamic provider "
+        "(speed-up, its wall time / the plugin's); medians of per-round differences and ratios:",
+        "",
+    ]
+    lines += _table(
+        [
+            "N",
+            "--parallel",
+            "preview above floor",
+            "up above floor",
+            "refresh above floor",
+            "goal (7a, 7b)",
+            "speed-up: preview",
+            "up",
+            "refresh",
+        ],
+        rows,
+    )
+    rows = []
+    for n, size in s["sizes"].items():
+        for parallel, measured in size["by_parallel"].items():
+            for variant, label in _PLUGIN_VARIANTS.items():
+                for command in ("preview", "refresh"):
+                    v = measured["variants"][variant][command]
+                    gets = (
+                        f"{_f(v['gets_span_s'])} / {_f(v['gets_peak_in_flight'], 0)} / "
+                        f"{_f(v['gets_mean_in_flight'], 1)}"
+                        if v["gets"]
+                        else "-"
+                    )
+                    rows.append(
+                        [
+                            n,
+                            _parallel_label(parallel, setup),
+                            label,
+                            command,
+                            _f(v["wall_s"]),
+                            " / ".join(
+                                _f(v[key])
+                                for key in (
+                                    "cli_cpu_s",
+                                    "program_cpu_s",
+                                    "provider_cpu_s",
+                                    "emulator_cpu_s",
+                                )
+                            ),
+                            _f(v["cores_busy"]),
+                            _f(v["machine_cores_busy"]),
+                            gets,
+                        ]
+                    )
+    lines += [
+        "Where the time went: CPU seconds of the CLI (the engine and the rest of the command), "
+        "the program, the provider processes (sampled from /proc while they ran) and the "
+        "emulator; cores the command kept busy, cores busy on the whole machine (other work "
+        "included); the GETs as the emulator received them: from the first to the last (s), "
+        "the most within any 20 ms (at most that many answered at once), the mean in flight.",
+        "",
+    ]
+    lines += _table(
+        [
+            "N",
+            "--parallel",
+            "variant",
+            "command",
+            "wall s",
+            "CPU s: CLI / program / provider / emulator",
+            "cores busy",
+            "machine busy",
+            "GETs: span s / peak / mean in flight",
+        ],
+        rows,
+    )
+    cold = s["cold_start"]
+    rows = [
+        [
+            name,
+            _f(cold[name]["total_s"], 3),
+            _f(cold[name]["to_ready_s"], 3),
+            _f(cold[name]["ready_to_answer_s"], 3),
+            _f(cold["imports"][name]["total_ms"], 0),
+        ]
+        for name in ("plugin", "dynamic")
+    ]
+    lines += [
+        f"Cold start (7f): {cold['rounds']} alternating rounds, medians, {cold['credential']}; "
+        "plugin: start to Configure and a Create answered; dynamic provider: start to "
+        "Configure and a Check answered (section 5). Plugin / dynamic: "
+        f"{_f(cold['plugin_vs_dynamic'])}x.",
+        "",
+    ]
+    lines += _table(
+        [
+            "provider",
+            "start to first lookup answered, s",
+            "start to ready (port printed, channel up)",
+            "ready to answer",
+            "imports, ms (-X importtime)",
+        ],
+        rows,
+    )
+    imports = cold["imports"]
+    rows = [
+        [package, _f(ms, 0), _f(imports["dynamic"]["by_package"].get(package), 0)]
+        for package, ms in imports["plugin"]["by_package"].items()
+    ]
+    lines += ["Imports by top-level package, ms (self time):", ""]
+    return lines + _table(["package", "plugin", "dynamic provider"], rows)
+
+
+def _why_plugin_engine(key: str, s: JSON) -> str:
+    """Why a goal of the plugin section was missed, from its numbers."""
+    setup = s["setup"]
+    if key == "7f":
+        cold = s["cold_start"]
+        plugin, dynamic = cold["plugin"], cold["dynamic"]
+        imports = cold["imports"]
+        return (
+            f"the plugin answers its first lookup after {_f(plugin['total_s'], 3)} s, the "
+            f"dynamic provider after {_f(dynamic['total_s'], 3)} s. The plugin imports "
+            "everything before it prints its port (ready after "
+            f"{_f(plugin['to_ready_s'], 3)} s, against {_f(dynamic['to_ready_s'], 3)} s), "
+            f"{_f(imports['plugin']['total_ms'], 0)} ms of imports against "
+            f"{_f(imports['dynamic']['total_ms'], 0)} ms."
+        )
+    if key in ("7d", "7e"):
+        command = "up" if key == "7d" else "refresh"
+        return (
+            f"a plugin `{command}` sent more GETs per resource than its steps need: see the "
+            "raw runs (`gets`, `token_exchanges`) for the command and the plugin's stderr."
+        )
+    n = key.split("-")[1]
+    size = s["sizes"][n]
+    wide = size["by_parallel"]["64"]
+    pool = setup["plugin_pool"]
+    variants = wide["variants"]
+    if key.startswith("7c"):
+        dynamic = variants["dynamic"]["refresh"]
+        plugin = variants["plugin"]["refresh"]
+        floor = variants["plugin_floor"]["refresh"]
+        return (
+            f"at N={n}, --parallel 64, the dynamic provider's refresh took "
+            f"{_f(dynamic['wall_s'])} s, the plugin's {_f(plugin['wall_s'])} s. 3x needs "
+            f"{_f(dynamic['wall_s'] / 3)} s, and the plugin with no lookup at all took "
+            f"{_f(floor['wall_s'])} s (the engine's Read steps and the plugin server's own "
+            f"cost per call; CPU: CLI {_f(floor['cli_cpu_s'])} s, plugin "
+            f"{_f(floor['provider_cpu_s'])} s), leaving "
+            f"{_f(dynamic['wall_s'] / 3 - floor['wall_s'])} s for {n} lookups whose waiting "
+            f"alone, {setup['plugin_pool']} at a time, is "
+            f"{_f(int(n) * setup['added_latency_s'] / setup['plugin_pool'])} s: only lookups "
+            "hidden entirely behind the engine's own work would do, and that needs CPU to "
+            f"spare (the machine was {_f(plugin['machine_cores_busy'])} cores busy during the "
+            "plugin's refresh). The dynamic "
+            f"provider reads at most {_f(dynamic['gets_peak_in_flight'], 0)} at once (the "
+            "thread pool of 4 in `python -m pulumi.dynamic`: its GETs spread over "
+            f"{_f(dynamic['gets_span_s'])} s); the plugin's spread over "
+            f"{_f(plugin['gets_span_s'])} s, at most {_f(plugin['gets_peak_in_flight'], 0)} "
+            f"and on average {_f(plugin['gets_mean_in_flight'], 1)} in flight."
+        )
+    command = "preview" if key.startswith("7a") else "refresh"
+    plugin, floor = variants["plugin"][command], variants["plugin_floor"][command]
+    above = wide["plugin_above_floor_s"][command]
+    waiting = int(n) * setup["added_latency_s"] / pool
+    added_cpu = plugin["provider_cpu_s"] - floor["provider_cpu_s"]
+    machine = plugin["machine_cores_busy"]
+    if plugin["gets_peak_in_flight"] < pool:
+        source = (
+            "the program registered resources and the engine checked them, one at a time"
+            if command == "preview"
+            else "it ran its Read steps"
+        )
+        width = (
+            f"never {pool} at once: the engine sent the lookups no faster than {source}, so "
+            "the pool was never the limit"
+        )
+    else:
+        width = f"the pool of {pool} was full at times"
+    cpus = float(setup.get("cpus") or 2)
+    verdict = (
+        "the machine was CPU-bound, so CPU the lookups add is wall time"
+        if machine >= 0.9 * cpus
+        else "the machine had CPU to spare: the rest is waiting"
+    )
+    return (
+        f"at N={n}, --parallel 64, the plugin's `{command}` took {_f(plugin['wall_s'])} s and "
+        f"the no-lookup plugin's {_f(floor['wall_s'])} s, {_f(above)} s above (waiting "
+        f"{pool} at a time alone is {_f(waiting)} s). The {n} GETs reached the emulator over "
+        f"{_f(plugin['gets_span_s'])} s, at most {_f(plugin['gets_peak_in_flight'], 0)} and on "
+        f"average {_f(plugin['gets_mean_in_flight'], 1)} in flight: {width}. The lookups "
+        f"added {_f(added_cpu)} s of CPU to the plugin process "
+        f"({_f(added_cpu / int(n) * 1e3)} ms per lookup; it used {_f(plugin['provider_cpu_s'])} "
+        f"s in all, start-up included, {_f(plugin['provider_cpu_s'] / plugin['gets_span_s'])} "
+        f"times the GETs' span: one interpreter runs the gRPC server and the {pool} lookup "
+        f"threads) and {_f(plugin['emulator_cpu_s'])} s to the emulator, on {_f(cpus, 0)} "
+        f"cores that were {_f(machine)} busy on average during the command (other work: "
+        f"{_f(plugin['other_cores_busy'])}): {verdict}."
+    )
+
+
 _RENDERERS: dict[str, Callable[[JSON], list[str]]] = {
     "client_cpu": _client_cpu,
     "client_latency": _client_latency,
@@ -384,6 +661,7 @@ _RENDERERS: dict[str, Callable[[JSON], list[str]]] = {
     "state_size": _state_size,
     "cold_start": _cold_start,
     "engine": _engine,
+    "plugin_engine": _plugin_engine,
 }
 
 
@@ -508,6 +786,8 @@ def _why(results: JSON) -> list[str]:
                     )
         elif key.startswith("6") and "sizes" in sections.get("engine", {}):
             text += _why_engine(key, sections["engine"])
+        elif key.startswith("7") and "sizes" in sections.get("plugin_engine", {}):
+            text += _why_plugin_engine(key, sections["plugin_engine"])
         elif key == "4":
             text += "the serialized provider is larger than the budget."
         elif key == "5" and "variants" in sections.get("cold_start", {}):

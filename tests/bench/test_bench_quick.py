@@ -20,6 +20,7 @@ SECTIONS = {
     "state_size",
     "cold_start",
     "engine",
+    "plugin_engine",
 }
 
 
@@ -106,9 +107,47 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
         assert all(delay > 0 for delay in slow["delay_s"].values()), slow
         assert {g["id"] for g in engine["goals"]} >= {"6e"}
 
+    plugin = sections["plugin_engine"]
+    if "skipped" in plugin:
+        assert not os.environ.get("CI"), f"CI must run the plugin benchmark: {plugin['skipped']}"
+    else:
+        for n, size in plugin["sizes"].items():
+            for parallel, measured in size["by_parallel"].items():
+                where = (n, parallel)
+                variants = measured["variants"]
+                for variant, commands in variants.items():
+                    for command, run in commands.items():
+                        assert _positive(run["wall_s"]), (where, variant, command)
+                        assert _positive(run["cpu_s"]), (where, variant, command)
+                        # Every command starts one provider process per program run.
+                        expected = 2 if command == "up" else 1
+                        assert run["provider_processes"] == expected, (where, variant, command)
+                        assert _positive(run["provider_cpu_s"]), (where, variant, command)
+                # The plugin: a lookup per Create (preview and update) and per Read, one token
+                # exchange per process. The dynamic provider: the program looks up in preview
+                # and update, its provider in Read. The floor sends nothing.
+                for variant in ("plugin", "dynamic"):
+                    commands = variants[variant]
+                    assert commands["preview"]["gets_per_resource"] == 1, (where, variant)
+                    assert commands["up"]["gets_per_resource"] == 2, (where, variant)
+                    assert commands["refresh"]["gets_per_resource"] == 1, (where, variant)
+                    assert commands["up"]["token_exchanges"] == 2, (where, variant)
+                    assert commands["refresh"]["token_exchanges"] == 1, (where, variant)
+                    assert commands["refresh"]["gets_peak_in_flight"] >= 1, (where, variant)
+                for run in variants["plugin_floor"].values():
+                    assert run["gets"] == 0, (where, run)
+                    assert run["token_exchanges"] == 0, (where, run)
+        cold = plugin["cold_start"]
+        for name in ("plugin", "dynamic"):
+            assert _positive(cold[name]["total_s"]), cold
+            assert cold["imports"][name]["total_ms"] > 0, cold
+        assert {g["id"] for g in plugin["goals"]} >= {"7d", "7e", "7f"}
+
     summary = (tmp_path / "SUMMARY.md").read_text()
     assert "## Goals" in summary
     assert (tmp_path / "throughput_vs_threads.png").stat().st_size > 0
     assert (tmp_path / "provider_wall_vs_n.png").stat().st_size > 0
     if "skipped" not in engine:
         assert (tmp_path / "engine_wall_vs_n.png").stat().st_size > 0
+    if "skipped" not in plugin:
+        assert "The provider plugin through the real Pulumi CLI" in summary
