@@ -49,10 +49,7 @@ class NoLookupProvider(_plugin.WebSocketConnectionProvider):
 
 def main() -> None:
     """Serve :class:`NoLookupProvider` with the plugin's own ``main``."""
-    # `_plugin._serve` builds `WebSocketConnectionProvider()` by its module-level name: the
-    # plugin has no hook for another provider class (see bench/README.md).
-    _plugin.WebSocketConnectionProvider = NoLookupProvider  # type: ignore[misc]
-    _plugin.main()
+    _plugin.main(provider=NoLookupProvider())
 
 
 def install(directory: Path) -> Path:

@@ -30,7 +30,7 @@ INVALID_INPUT = "invalidInput"
 """An input only: what is wrong with the id (invalid, or the connection has closed)."""
 LOOKUP_FAILURE = "lookupFailure"
 """An input only: why the lookup failed otherwise (the credential, a permission, the service)."""
-SECRET_ID = "secretId"
+SECRET_ID = "secretId"  # noqa: S105 - a property name
 """An input only: the connection id is a secret (the provider cannot tell: the engine gives
 dynamic providers plain values), so it must not become the resource's id."""
 ACTIVITY = "lastActiveAt"

@@ -352,8 +352,9 @@ for _name in _SERVED:
     setattr(_Servicer, _name, _one_line(getattr(ProviderServicer, _name)))
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Serve the provider; print the port for the engine as the first line of stdout."""
+def main(argv: list[str] | None = None, provider: Provider | None = None) -> None:
+    """Serve ``provider`` (default: :class:`WebSocketConnectionProvider`); print the port for
+    the engine as the first line of stdout."""
     parser = argparse.ArgumentParser(
         prog="pulumi-resource-yc-websocket",
         description="The yc-websocket Pulumi provider plugin (the engine starts it).",
@@ -364,12 +365,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--logflow", action="store_true", help=argparse.SUPPRESS)
     arguments, _ = parser.parse_known_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(arguments.engine))
+        asyncio.run(_serve(arguments.engine, provider or WebSocketConnectionProvider()))
 
 
-async def _serve(engine: str) -> None:
+async def _serve(engine: str, provider: Provider) -> None:
     server = grpc.aio.server()
-    servicer = _Servicer(sys.argv[1:], __version__, WebSocketConnectionProvider(), engine)
+    servicer = _Servicer(sys.argv[1:], __version__, provider, engine)
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
