@@ -354,3 +354,21 @@ def test_a_secret_id_is_never_shown_nor_the_resource_id(
     refreshed = project.pulumi("refresh", "--yes", "--skip-preview")
     assert secret_id not in refreshed.output
     assert plugin_resources(project) == {}
+
+
+def test_a_new_id_replaces_and_a_failed_refresh_is_one_line(
+    new_project: NewProject, demo: Any
+) -> None:
+    project = lookup_project(new_project, MOBILE_IPV4)
+    project.pulumi("up", "--yes")
+    project.set_config("connectionId", BOT)
+    replaced = project.pulumi("up", "--yes")
+    assert "+-1 replaced" in replaced.stdout, replaced.output
+    assert plugin_resources(project)["conn"]["outputs"]["gatewayId"] == GATEWAY_B
+
+    unknown = "t1.NOTxKNOWNxTOKEN.xxxxxxxxxxxx"
+    result = project.pulumi(
+        "refresh", "--yes", "--skip-preview", check=False, env={"YC_IAM_TOKEN": unknown}
+    )
+    fails_with_one_line(result, "conn", f"the lookup of connection '{BOT}' failed", "rejected")
+    assert unknown not in result.output
