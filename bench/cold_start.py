@@ -62,22 +62,27 @@ def _parse(line: str) -> tuple[float, str] | None:
     return int(self_us) / 1000, parts[2].strip()
 
 
+def import_times(code: str) -> list[tuple[float, str]]:
+    """``(self ms, module)`` of every import ``python -X importtime -c CODE`` reports."""
+    stderr = subprocess.run(
+        [PYTHON, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=bench_env(),
+        cwd=ROOT,
+    ).stderr
+    rows = [_parse(line) for line in stderr.splitlines()]
+    return [row for row in rows if row is not None]
+
+
 def import_costs(runs: int) -> JSON:
     """Median self time (ms) per top-level package imported after ``pulumi.dynamic``."""
     per_package: dict[str, list[float]] = defaultdict(list)
     per_module: dict[str, list[float]] = defaultdict(list)
     totals: list[float] = []
     for _ in range(runs):
-        stderr = subprocess.run(
-            [PYTHON, "-X", "importtime", "-c", _FIRST_LOOKUP_IMPORTS],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=bench_env(),
-            cwd=ROOT,
-        ).stderr
-        rows = [_parse(line) for line in stderr.splitlines()]
-        parsed = [row for row in rows if row is not None]
+        parsed = import_times(_FIRST_LOOKUP_IMPORTS)
         start = max(i for i, (_, name) in enumerate(parsed) if name == "pulumi.dynamic")
         sums: dict[str, float] = defaultdict(float)
         for self_ms, name in parsed[start + 1 :]:

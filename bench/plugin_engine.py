@@ -41,7 +41,7 @@ from tools.provider_process import PLUGIN_URN, ProviderProcess, plugin_command
 from tools.pulumi_cli import Project, find_cli
 
 from . import cold_start, engine, plugin_floor
-from ._common import JSON, PYTHON, ROOT, Peer, bench_env, goal, median, now, ratio
+from ._common import JSON, ROOT, Peer, goal, median, now, ratio
 from .provider_server import provider_env
 
 LATENCY = engine.LATENCY
@@ -263,19 +263,9 @@ def plugin_first_lookup(emulator: Peer) -> JSON:
 
 def _import_ms(code: str) -> JSON:
     """``python -X importtime -c CODE``: total self time, and by top-level package (ms)."""
-    stderr = subprocess.run(
-        [PYTHON, "-X", "importtime", "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=bench_env(),
-        cwd=ROOT,
-    ).stderr
     by_package: Counter[str] = Counter()
-    for line in stderr.splitlines():
-        parsed = cold_start._parse(line)
-        if parsed is not None:
-            by_package[parsed[1].split(".")[0]] += parsed[0]
+    for self_ms, module in cold_start.import_times(code):
+        by_package[module.split(".")[0]] += self_ms
     return {"total_ms": sum(by_package.values()), "by_package": dict(by_package.most_common(10))}
 
 
