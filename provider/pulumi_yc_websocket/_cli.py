@@ -342,7 +342,8 @@ class _Batch:
 
 
 class _Workers:
-    """Lookups on daemon threads: an interrupted command exits without waiting for them."""
+    """Lookups on daemon threads: a command that ends early (Ctrl-C, a reader gone) exits
+    without waiting for those in flight, as it would for a ThreadPoolExecutor's."""
 
     def __init__(self, work: Callable[[str], _Record], count: int) -> None:
         self._work = work

@@ -176,8 +176,8 @@ def test_import_then_no_changes(new_project: NewProject, demo: Any) -> None:
     closed = project.pulumi(
         "import", RESOURCE_TOKEN, "other", CLOSED, "--yes", "--generate-code=false", check=False
     )
-    assert closed.returncode != 0
-    print(closed.output)
+    fails_with_one_line(closed, "other", f"Connection '{CLOSED}' was not found", "closed")
+    assert "other" not in plugin_resources(project)
 
 
 def test_get_reads_a_live_connection(new_project: NewProject, demo: Any) -> None:
